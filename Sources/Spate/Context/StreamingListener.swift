@@ -1,0 +1,68 @@
+/// What Spate reports about one batch, as Spark's `BatchInfo`.
+public struct BatchInfo: Sendable, CustomStringConvertible {
+    /// The batch's time.
+    public let batchTime: BatchTime
+    /// Records that entered the batch from every source.
+    public let numRecords: Int
+    /// Records per input stream, keyed by the input stream's id.
+    public let streamIdToNumRecords: [Int: Int]
+    /// Wall-clock milliseconds when the batch was submitted (generated).
+    public let submissionTime: Int
+    /// Wall-clock milliseconds when processing started, once it has.
+    public let processingStartTime: Int?
+    /// Wall-clock milliseconds when processing ended, once it has.
+    public let processingEndTime: Int?
+    /// Records that a user function threw on; they were dropped and the batch went on.
+    public let failedRecords: Int
+    /// The first few messages of those failures.
+    public let recordErrors: [String]
+    /// Output operations run for this batch, with their durations in milliseconds.
+    public let outputOperations: [OutputOperationInfo]
+
+    /// Time from submission to the start of processing.
+    public var schedulingDelay: Duration? {
+        processingStartTime.map { .milliseconds($0 - submissionTime) }
+    }
+    /// Time spent running the batch's output operations.
+    public var processingDelay: Duration? {
+        guard let s = processingStartTime, let e = processingEndTime else { return nil }
+        return .milliseconds(e - s)
+    }
+    /// Scheduling delay plus processing delay.
+    public var totalDelay: Duration? {
+        processingEndTime.map { .milliseconds($0 - submissionTime) }
+    }
+
+    public var description: String {
+        let ms = { (d: Duration?) in d.map { "\($0.wholeMilliseconds) ms" } ?? "-" }
+        return "batch \(batchTime): \(numRecords) records, scheduling delay \(ms(schedulingDelay)), "
+            + "processing \(ms(processingDelay)), total \(ms(totalDelay))"
+            + (failedRecords > 0 ? ", \(failedRecords) failed records" : "")
+    }
+}
+
+/// One output operation's run within a batch.
+public struct OutputOperationInfo: Sendable {
+    /// The output operation's id (its order of definition).
+    public let id: Int
+    /// Its name, such as `print` or `saveAsTextFiles`.
+    public let name: String
+    /// How long it ran.
+    public let durationMilliseconds: Int
+}
+
+/// Receives the progress of a running context. Methods are called on the batch runner; keep them quick.
+public protocol StreamingListener: AnyObject, Sendable {
+    /// A batch was generated and queued.
+    func batchSubmitted(_ info: BatchInfo)
+    /// A batch began processing.
+    func batchStarted(_ info: BatchInfo)
+    /// A batch finished processing.
+    func batchCompleted(_ info: BatchInfo)
+}
+
+extension StreamingListener {
+    public func batchSubmitted(_ info: BatchInfo) {}
+    public func batchStarted(_ info: BatchInfo) {}
+    public func batchCompleted(_ info: BatchInfo) {}
+}

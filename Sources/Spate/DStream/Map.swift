@@ -1,0 +1,74 @@
+extension DStream {
+    /// Applies `transform` to every record. A record on which `transform` throws is dropped and counted in
+    /// `BatchInfo.failedRecords`; the batch goes on.
+    /// ```swift
+    /// let lengths = lines.map { $0.count }
+    /// ```
+    public func map<U: Sendable>(_ transform: @escaping @Sendable (T) throws -> U) -> DStream<U> {
+        narrow("map") { x, run, sink in
+            do { sink(try transform(x)) } catch { run.recordFailed(error, in: "map") }
+        }
+    }
+
+    /// Applies `transform` to every record and flattens the sequences it returns.
+    /// ```swift
+    /// let words = lines.flatMap { $0.split(separator: " ").map(String.init) }
+    /// ```
+    public func flatMap<S: Sequence & SendableMetatype>(_ transform: @escaping @Sendable (T) throws -> S) -> DStream<S.Element>
+    where S.Element: Sendable, S.Iterator: SendableMetatype {
+        narrow("flatMap") { x, run, sink in
+            do { for y in try transform(x) { sink(y) } } catch { run.recordFailed(error, in: "flatMap") }
+        }
+    }
+
+    /// Keeps the records for which `isIncluded` returns true.
+    /// ```swift
+    /// let errors = lines.filter { $0.hasPrefix("ERROR") }
+    /// ```
+    public func filter(_ isIncluded: @escaping @Sendable (T) throws -> Bool) -> DStream<T> {
+        narrow("filter") { x, run, sink in
+            do { if try isIncluded(x) { sink(x) } } catch { run.recordFailed(error, in: "filter") }
+        }
+    }
+
+    /// Transforms each partition of each batch as a whole. If `transform` throws, the partition's records are
+    /// dropped and counted as failed.
+    public func mapPartitions<U: Sendable>(_ transform: @escaping @Sendable ([T]) throws -> [U]) -> DStream<U> {
+        derive("mapPartitions") { s, _, _ in
+            Stage<U>(count: s.count) { p, run, sink in
+                var part: [T] = []
+                s.run(p, run) { part.append($0) }
+                do {
+                    for y in try transform(part) { sink(y) }
+                } catch {
+                    for _ in part { run.recordFailed(error, in: "mapPartitions") }
+                }
+            }
+        }
+    }
+}
+
+extension DStream {
+    /// Applies `transform` to the value of every pair, keeping the key.
+    /// ```swift
+    /// let doubled = pairs.mapValues { $0 * 2 }
+    /// ```
+    public func mapValues<K: Sendable, V: Sendable, U: Sendable>(
+        _ transform: @escaping @Sendable (V) throws -> U
+    ) -> DStream<(K, U)> where T == (K, V) {
+        narrow("mapValues") { kv, run, sink in
+            do { sink((kv.0, try transform(kv.1))) } catch { run.recordFailed(error, in: "mapValues") }
+        }
+    }
+
+    /// Applies `transform` to the value of every pair and pairs the key with each value it returns.
+    public func flatMapValues<K: Sendable, V: Sendable, S: Sequence & SendableMetatype>(
+        _ transform: @escaping @Sendable (V) throws -> S
+    ) -> DStream<(K, S.Element)> where T == (K, V), S.Element: Sendable, S.Iterator: SendableMetatype {
+        narrow("flatMapValues") { kv, run, sink in
+            do { for u in try transform(kv.1) { sink((kv.0, u)) } } catch {
+                run.recordFailed(error, in: "flatMapValues")
+            }
+        }
+    }
+}

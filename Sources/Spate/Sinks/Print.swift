@@ -1,0 +1,24 @@
+import Foundation
+
+extension DStream {
+    /// Prints the first `count` records of every batch to standard output, in Spark's format:
+    /// a header with the batch time, the records, and `...` when there are more.
+    public func print(_ count: Int = 10) {
+        let n = Swift.max(0, count)
+        foreachBatch(name: "print") { batch, time in
+            var taken: [T] = []
+            outer: for part in batch.partitions {
+                for x in part {
+                    if taken.count > n { break outer }
+                    taken.append(x)
+                }
+            }
+            var text = "-------------------------------------------\nTime: \(time.milliseconds) ms\n"
+                + "-------------------------------------------\n"
+            for x in taken.prefix(n) { text += SparkFormat.render(x) + "\n" }
+            if taken.count > n { text += "...\n" }
+            text += "\n"
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import Synchronization
+@testable import Spate
+
+/// Collects every batch an output produced, by batch time, for assertions.
+final class Collector<T: Sendable>: Sendable {
+    private let batches = Mutex<[(BatchTime, [T])]>([])
+
+    init(_ stream: DStream<T>) {
+        stream.foreachBatch { [self] batch, time in
+            let all = batch.collect()
+            self.batches.withLock { $0.append((time, all)) }
+        }
+    }
+
+    /// Records per batch, in batch order.
+    var results: [[T]] { batches.withLock { $0.map(\.1) } }
+    var times: [Int] { batches.withLock { $0.map(\.0.milliseconds) } }
+}
+
+/// A seeded generator (SplitMix64) so property-style tests are reproducible.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// A context on the manual clock with a one-second batch interval.
+func manualContext(parallelism: Int = 2) -> StreamingContext {
+    StreamingContext(batchInterval: .seconds(1), parallelism: parallelism, clock: .manual)
+}
+
+/// Sorted pairs, for comparing keyed results without caring about partition order.
+func sortedPairs<K: Comparable, V>(_ pairs: [(K, V)]) -> [(K, V)] {
+    pairs.sorted { $0.0 < $1.0 }
+}
+
+func dictionary<K: Hashable, V>(_ pairs: [(K, V)]) -> [K: V] {
+    Dictionary(pairs, uniquingKeysWith: { a, _ in a })
+}

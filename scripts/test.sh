@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every test of Spate on a fresh Debian machine: installs what the tests need, starts the services,
+# builds, and runs the whole suite. Usage: scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Services and system libraries the tests use are installed and started here (none needed by the core yet).
+if [ -x scripts/services.sh ]; then scripts/services.sh start; fi
+
+swift build --build-tests
+# Swift Testing prints its own summary line; XCTest is not used.
+swift test --skip-build 2>&1 | tee .build/test-output.txt
+status=${PIPESTATUS[0]}
+exit "$status"
