@@ -32,6 +32,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .executableTarget(name: "NetworkWordCount", dependencies: ["Spate"], path: "Examples/NetworkWordCount"),
         .testTarget(name: "SpateTests", dependencies: ["Spate"]),
     ],
     swiftLanguageModes: [.v6]

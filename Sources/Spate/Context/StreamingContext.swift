@@ -246,6 +246,7 @@ public final class StreamingContext: Sendable {
             let need = node.rememberMs + node.lookbackMs + node.slideMs
             for parent in node.parentNodes {
                 parent.remember(need)
+                if node.lookbackMs > 0 || node.slideMs > parent.slideMs { parent.keepHistory() }
             }
         }
     }

@@ -27,6 +27,8 @@ public final class DStream<T: Sendable>: GraphNode {
     private struct Store: Sendable {
         var consumers = 0
         var rememberMs = 0
+        /// A child reads this node's past batches (a window, or a child with a longer slide).
+        var keepsHistory = false
         var cache: [Int: [[T]]] = [:]
     }
 
@@ -50,6 +52,7 @@ public final class DStream<T: Sendable>: GraphNode {
     var rememberMs: Int { store.withLock { $0.rememberMs } }
     func remember(_ ms: Int) { store.withLock { $0.rememberMs = Swift.max($0.rememberMs, ms) } }
     func addConsumer() { store.withLock { $0.consumers += 1 } }
+    func keepHistory() { store.withLock { $0.keepsHistory = true } }
 
     func forget(before time: BatchTime) {
         store.withLock { s in
@@ -71,7 +74,7 @@ public final class DStream<T: Sendable>: GraphNode {
     func getOrCompute(_ time: BatchTime, _ batch: BatchRun) throws -> Stage<T>? {
         guard context.isValidTime(time, slideMs: slideMs) else { return nil }
         let (hit, cacheIt): ([[T]]?, Bool) = store.withLock { s in
-            (s.cache[time.milliseconds], alwaysCache || s.consumers > 1 || s.rememberMs > 0)
+            (s.cache[time.milliseconds], alwaysCache || s.consumers > 1 || s.keepsHistory)
         }
         if let hit { return Stage(partitions: hit) }
         guard let stage = try computeFn(time, batch) else { return nil }

@@ -11,6 +11,8 @@ protocol GraphNode: AnyObject, Sendable {
     func remember(_ ms: Int)
     var rememberMs: Int { get }
     func addConsumer()
+    /// Marks the node as read at past times by a child, so it keeps (caches) its computed batches.
+    func keepHistory()
     /// Drops remembered batches that no consumer will ask for again.
     func forget(before time: BatchTime)
 }

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The `spate` command line.
+@main
+struct SpateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spate",
+        abstract: "Spate: Spark Streaming's DStream model as one fast native program.",
+        subcommands: [],
+
+    )
+}
