@@ -18,6 +18,9 @@ public struct BatchInfo: Sendable, CustomStringConvertible {
     public let recordErrors: [String]
     /// Output operations run for this batch, with their durations in milliseconds.
     public let outputOperations: [OutputOperationInfo]
+    /// Input records a source dropped because they could not be decoded (such as lines that are not valid
+    /// UTF-8); the batch went on without them.
+    public internal(set) var invalidRecords: Int = 0
 
     /// Time from submission to the start of processing.
     public var schedulingDelay: Duration? {
@@ -38,6 +41,7 @@ public struct BatchInfo: Sendable, CustomStringConvertible {
         return "batch \(batchTime): \(numRecords) records, scheduling delay \(ms(schedulingDelay)), "
             + "processing \(ms(processingDelay)), total \(ms(totalDelay))"
             + (failedRecords > 0 ? ", \(failedRecords) failed records" : "")
+            + (invalidRecords > 0 ? ", \(invalidRecords) invalid input records" : "")
     }
 }
 

@@ -15,6 +15,8 @@ final class BatchScheduler: Sendable {
     private let continuation: AsyncStream<BatchTime>.Continuation
     private let tasks = Mutex<(timer: Task<Void, Never>?, runner: Task<Void, Never>?)>((nil, nil))
     private let lastGenerated = Atomic<Int>(0)
+    /// Invalid input records per batch time (from `SourceHooks.takeInvalidCount`), until the batch completes.
+    private let invalidCounts = Mutex<[Int: Int]>([:])
     private let recordsIn = Counter(label: "spate_records_in_total")
     private let failedRecords = Counter(label: "spate_failed_records_total")
     private let batchesDone = Counter(label: "spate_batches_completed_total")
@@ -33,6 +35,8 @@ final class BatchScheduler: Sendable {
         let sources = context.state.withLock { $0.sources }
         var counts: [Int: Int] = [:]
         for source in sources { counts[source.id] = source.prepare(time) }
+        let invalid = sources.reduce(0) { $0 + $1.hooks.takeInvalidCount() }
+        if invalid > 0 { invalidCounts.withLock { $0[time.milliseconds] = invalid } }
         let now = StreamingContext.wallClockMs()
         context.state.withLock { s in
             s.inputCounts[time.milliseconds] = counts
@@ -66,6 +70,7 @@ final class BatchScheduler: Sendable {
             s.inputCounts[time.milliseconds] = nil
             s.submissionTimes[time.milliseconds] = nil
         }
+        invalidCounts.withLock { $0[time.milliseconds] = nil }
         recordsIn.increment(by: info.numRecords)
         if info.failedRecords > 0 {
             failedRecords.increment(by: info.failedRecords)
@@ -89,7 +94,8 @@ final class BatchScheduler: Sendable {
             batchTime: time, numRecords: counts.values.reduce(0, +), streamIdToNumRecords: counts,
             submissionTime: submitted, processingStartTime: start, processingEndTime: end,
             failedRecords: run?.failedRecords ?? 0, recordErrors: run?.errorSamples ?? [],
-            outputOperations: outputs)
+            outputOperations: outputs,
+            invalidRecords: invalidCounts.withLock { $0[time.milliseconds] ?? 0 })
     }
 
     // MARK: System clock

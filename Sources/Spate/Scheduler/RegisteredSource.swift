@@ -6,6 +6,9 @@ struct SourceHooks: Sendable {
     var stop: @Sendable (_ graceful: Bool) async -> Void = { _ in }
     /// Whether received data waits for a batch.
     var hasPendingData: @Sendable () -> Bool = { false }
+    /// Input records dropped as undecodable (invalid UTF-8, ...) in the batch just cut; called right after
+    /// the source's `cut` and summed into `BatchInfo.invalidRecords`. Returns the count and resets it.
+    var takeInvalidCount: @Sendable () -> Int = { 0 }
 }
 
 /// An input source on the graph: `prepare` cuts the source's batch for a time and stores it in its DStream.

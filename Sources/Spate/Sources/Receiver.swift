@@ -1,0 +1,287 @@
+import Logging
+import Synchronization
+
+/// A custom input source, like Spark's `Receiver`: Spate calls `onStart` when the context starts, and the
+/// receiver hands records to `context.store(_:)`; each batch holds what was stored since the previous batch.
+///
+/// `onStart` may run until the receiver is stopped (check `context.isStopped` or task cancellation), or start
+/// its own work and return. `onStop` releases what `onStart` acquired; it is called on stop and before each
+/// restart. If `onStart` throws, the error is logged and the receiver restarts after a delay: a failing
+/// receiver never stops the context.
+/// ```swift
+/// struct Ticker: Receiver {
+///     func onStart(_ context: ReceiverContext<Int>) async throws {
+///         var n = 0
+///         while !context.isStopped {
+///             context.store(n); n += 1
+///             try await Task.sleep(for: .milliseconds(10))
+///         }
+///     }
+///     func onStop() async {}
+/// }
+/// let ticks = ssc.receiverStream(Ticker())
+/// ```
+public protocol Receiver: Sendable {
+    /// The records the receiver produces.
+    associatedtype Element: Sendable
+    /// Starts receiving; may run until the receiver is stopped. Throwing restarts the receiver after a delay.
+    func onStart(_ context: ReceiverContext<Element>) async throws
+    /// Stops receiving and releases resources; called on stop and before every restart.
+    func onStop() async
+}
+
+/// What a running `Receiver` uses to hand over records and to control its own lifecycle, like the methods
+/// Spark's `Receiver` inherits (`store`, `restart`, `reportError`, `isStopped`).
+public final class ReceiverContext<Element: Sendable>: Sendable {
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    enum Signal: Sendable {
+        case restart(message: String, delay: Duration)
+        case stop
+    }
+
+    private struct State: Sendable {
+        var buffer: [Element] = []
+        var stopped = false
+        var signal: Signal?
+        var waiter: CheckedContinuation<Void, Never>?
+        var errors = 0
+        var storedSinceStart = 0
+        var restarts = 0
+    }
+
+    init(logger: Logger) { self.logger = logger }
+
+    /// Stores one record for the next batch. Records stored after the receiver stopped are dropped.
+    public func store(_ element: Element) {
+        state.withLock { s in
+            guard !s.stopped else { return }
+            s.buffer.append(element)
+            s.storedSinceStart += 1
+        }
+    }
+
+    /// Stores several records for the next batch, in order.
+    public func store(contentsOf elements: some Sequence<Element>) {
+        let elements = Array(elements)
+        state.withLock { s in
+            guard !s.stopped else { return }
+            s.buffer.append(contentsOf: elements)
+            s.storedSinceStart += elements.count
+        }
+    }
+
+    /// Restarts the receiver: `onStart` is cancelled, `onStop` runs, and after `delay` `onStart` runs again.
+    /// Records stored so far are kept. Use it when the connection to the data broke.
+    public func restart(_ message: String, delay: Duration = .milliseconds(100)) {
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            guard !s.stopped, s.signal == nil else { return nil }
+            s.signal = .restart(message: message, delay: delay)
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Reports a problem that does not stop the receiver: logged and counted in `reportedErrors`.
+    public func reportError(_ message: String, _ error: (any Error)? = nil) {
+        state.withLock { $0.errors += 1 }
+        var metadata: Logger.Metadata = [:]
+        if let error { metadata["error"] = "\(error)" }
+        logger.error("\(message)", metadata: metadata)
+    }
+
+    /// Whether the receiver was stopped; a receiving loop in `onStart` should end when it is true.
+    public var isStopped: Bool { state.withLock { $0.stopped } }
+
+    /// Errors reported with `reportError(_:_:)` plus failures of `onStart`.
+    public var reportedErrors: Int { state.withLock { $0.errors } }
+
+    /// Times the receiver was restarted (by `restart(_:delay:)` or after `onStart` failed).
+    public var restartCount: Int { state.withLock { $0.restarts } }
+
+    // MARK: Internal (source and supervisor)
+
+    var bufferedCount: Int { state.withLock { $0.buffer.count } }
+
+    func drain() -> [Element] {
+        state.withLock { s in
+            defer { s.buffer = [] }
+            return s.buffer
+        }
+    }
+
+    /// Marks the receiver stopped and wakes the supervisor.
+    func markStopped(keepBuffer: Bool) {
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            s.stopped = true
+            s.signal = .stop
+            if !keepBuffer { s.buffer = [] }
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Clears a consumed restart request before a run; returns false when the receiver is stopped.
+    func beginRun() -> Bool {
+        state.withLock { s in
+            guard !s.stopped else { return false }
+            s.signal = nil
+            s.storedSinceStart = 0
+            return true
+        }
+    }
+
+    func recordFailure() { state.withLock { $0.errors += 1 } }
+    func recordRestart() { state.withLock { $0.restarts += 1 } }
+    var storedSinceStart: Int { state.withLock { $0.storedSinceStart } }
+    var pendingSignal: Signal? { state.withLock { $0.signal } }
+
+    /// Waits until a restart or stop is requested, or the task is cancelled.
+    func waitForSignal() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { s -> Bool in
+                    // Task.isCancelled is set before the cancellation handler runs, so checking it under the
+                    // lock that the handler also takes means a cancellation is never missed.
+                    if s.signal != nil || Task.isCancelled { return true }
+                    s.waiter = c
+                    return false
+                }
+                if resumeNow { c.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+                defer { s.waiter = nil }
+                return s.waiter
+            }
+            waiter?.resume()
+        }
+    }
+}
+
+/// Runs a `Receiver` in its own task: calls `onStart`, and on a restart request or failure calls `onStop`,
+/// waits and starts it again, until stopped.
+final class ReceiverSupervisor<R: Receiver>: Sendable {
+    let receiver: R
+    let context: ReceiverContext<R.Element>
+    private let logger: Logger
+    private let task = Mutex<Task<Void, Never>?>(nil)
+
+    /// Restart delay after `onStart` threw: 100 ms, doubling while failures follow each other, up to 2 s.
+    static var firstFailureDelay: Duration { .milliseconds(100) }
+    static var maximumFailureDelay: Duration { .seconds(2) }
+
+    private enum Outcome: Sendable {
+        case returned, threw(String), signalled
+    }
+
+    init(receiver: R, logger: Logger) {
+        self.receiver = receiver
+        var logger = logger
+        logger[metadataKey: "source"] = "receiverStream(\(R.self))"
+        self.logger = logger
+        self.context = ReceiverContext(logger: self.logger)
+    }
+
+    var hooks: SourceHooks {
+        SourceHooks(
+            start: { [self] in start() },
+            stop: { [self] graceful in await stop(graceful: graceful) },
+            hasPendingData: { [self] in context.bufferedCount > 0 })
+    }
+
+    private func start() {
+        let task = Task { [self] in await supervise() }
+        self.task.withLock { $0 = task }
+        logger.info("receiver started")
+    }
+
+    private func stop(graceful: Bool) async {
+        context.markStopped(keepBuffer: graceful)
+        let task = self.task.withLock { t in
+            defer { t = nil }
+            return t
+        }
+        task?.cancel()
+        await task?.value
+        logger.info("receiver stopped", metadata: ["graceful": "\(graceful)"])
+    }
+
+    private func supervise() async {
+        var failureDelay = Self.firstFailureDelay
+        while context.beginRun() {
+            let outcome = await runOnce()
+            if context.isStopped || Task.isCancelled { return }
+            let delay: Duration
+            switch (context.pendingSignal, outcome) {
+            case let (.restart(message, requested)?, _):
+                logger.warning("restarting receiver", metadata: ["reason": "\(message)", "delay": "\(requested)"])
+                delay = requested
+            case let (_, .threw(error)):
+                context.recordFailure()
+                if context.storedSinceStart > 0 { failureDelay = Self.firstFailureDelay }
+                logger.error("receiver failed; restarting", metadata: ["error": "\(error)", "delay": "\(failureDelay)"])
+                delay = failureDelay
+                failureDelay = Swift.min(failureDelay * 2, Self.maximumFailureDelay)
+            default:
+                return
+            }
+            context.recordRestart()
+            do { try await Task.sleep(for: delay) } catch { return }
+        }
+    }
+
+    /// Runs `onStart` until it throws, or a restart or stop is requested; then calls `onStop` once (after
+    /// a clean return, only when a signal arrives) and waits for `onStart` to finish.
+    private func runOnce() async -> Outcome {
+        let receiver = self.receiver, context = self.context
+        return await withTaskGroup(of: Outcome.self) { group in
+            group.addTask {
+                do {
+                    try await receiver.onStart(context)
+                    return .returned
+                } catch {
+                    return .threw("\(error)")
+                }
+            }
+            group.addTask {
+                await context.waitForSignal()
+                return .signalled
+            }
+            var first = await group.next() ?? .signalled
+            if case .returned = first {
+                // onStart started its work and returned (Spark style): keep running until a signal.
+                first = await group.next() ?? .signalled
+            }
+            // Let a blocking onStart return before awaiting it, then cancel whatever still runs.
+            await receiver.onStop()
+            group.cancelAll()
+            for await _ in group {}
+            return first
+        }
+    }
+}
+
+extension StreamingContext {
+    /// A stream of the records a custom `Receiver` stores, as Spark's `receiverStream`: each batch holds the
+    /// records stored since the previous batch, split into `parallelism` partitions.
+    ///
+    /// The receiver runs in its own task from `start()`; `stop()` marks it stopped, calls `onStop` and waits
+    /// for it. A graceful stop keeps the records already stored for the final batch.
+    public func receiverStream<R: Receiver>(_ receiver: R) -> DStream<R.Element> {
+        receiverSource(receiver).stream
+    }
+
+    /// `receiverStream` plus its supervisor, so tests can watch the receiver's buffer.
+    func receiverSource<R: Receiver>(_ receiver: R) -> (stream: DStream<R.Element>, supervisor: ReceiverSupervisor<R>) {
+        let supervisor = ReceiverSupervisor(receiver: receiver, logger: logger)
+        let parallelism = self.parallelism
+        let stream = inputStream(name: "receiverStream", hooks: supervisor.hooks) { _ in
+            Batch<R.Element>.split(supervisor.context.drain(), into: parallelism)
+        }
+        return (stream, supervisor)
+    }
+}

@@ -1,0 +1,276 @@
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Splits a byte stream into newline-delimited UTF-8 lines, keeping a line that spans several reads until its
+/// newline arrives. `\r\n` endings lose their `\r`. A line that is not valid UTF-8 is dropped and counted,
+/// so one bad record never stops a stream. Shared by the socket and file sources.
+struct LineSplitter {
+    private var partial: [UInt8] = []
+
+    /// Decoded lines and the count of lines dropped as invalid UTF-8.
+    struct Output {
+        var lines: [String] = []
+        var invalid = 0
+    }
+
+    /// Consumes `bytes`, appending every completed line to `output`.
+    mutating func feed(_ bytes: UnsafeRawBufferPointer, into output: inout Output) {
+        let all = bytes.bindMemory(to: UInt8.self)
+        var start = all.startIndex
+        while let newline = all[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            if partial.isEmpty {
+                Self.emit(UnsafeBufferPointer(rebasing: all[start..<newline]), into: &output)
+            } else {
+                partial.append(contentsOf: all[start..<newline])
+                partial.withUnsafeBufferPointer { Self.emit($0, into: &output) }
+                partial.removeAll(keepingCapacity: true)
+            }
+            start = newline + 1
+        }
+        if start < all.endIndex { partial.append(contentsOf: all[start...]) }
+    }
+
+    /// Ends the stream: a last line without a newline still counts (like `BufferedReader.readLine`).
+    mutating func finish(into output: inout Output) {
+        guard !partial.isEmpty else { return }
+        partial.withUnsafeBufferPointer { Self.emit($0, into: &output) }
+        partial.removeAll()
+    }
+
+    private static func emit(_ line: UnsafeBufferPointer<UInt8>, into output: inout Output) {
+        var end = line.endIndex
+        if end > line.startIndex, line[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+        if let text = String(validating: line[line.startIndex..<end], as: UTF8.self) {
+            output.lines.append(text)
+        } else {
+            output.invalid += 1
+        }
+    }
+}
+
+/// The client behind `socketTextStream(host:port:)`: one connection at a time to a TCP server, lines buffered
+/// until the next batch cuts them.
+///
+/// The receive loop runs in its own task. When the server closes the connection or it fails, the loop
+/// reconnects with exponential backoff (100 ms doubling to 2 s) until it is stopped; buffered lines stay
+/// buffered meanwhile, so nothing received is lost.
+final class SocketTextSource: Sendable {
+    let host: String
+    let port: Int
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    private struct State: Sendable {
+        var lines: [String] = []
+        /// Invalid lines received since the last cut.
+        var invalid = 0
+        /// Invalid lines of the batch just cut, until `takeInvalidCount` reads them.
+        var cutInvalid = 0
+        var stopped = false
+        var channel: (any Channel)?
+        var task: Task<Void, Never>?
+        /// Connections made so far (the first one included); lets tests and logs see reconnects.
+        var connections = 0
+    }
+
+    static let initialBackoff = Duration.milliseconds(100)
+    static let maximumBackoff = Duration.seconds(2)
+
+    init(host: String, port: Int, logger: Logger) {
+        self.host = host
+        self.port = port
+        var logger = logger
+        logger[metadataKey: "source"] = "socketTextStream(\(host):\(port))"
+        self.logger = logger
+    }
+
+    var sourceName: String { "socketTextStream(host: \"\(host)\", port: \(port))" }
+
+    /// Lines waiting for the next batch.
+    var bufferedCount: Int { state.withLock { $0.lines.count } }
+
+    /// How many times the source connected (1 after start, +1 per reconnect).
+    var connectionCount: Int { state.withLock { $0.connections } }
+
+    var hooks: SourceHooks {
+        SourceHooks(
+            start: { [self] in try await start() },
+            stop: { [self] graceful in await stop(graceful: graceful) },
+            hasPendingData: { [self] in bufferedCount > 0 },
+            takeInvalidCount: { [self] in
+                state.withLock { s in
+                    defer { s.cutInvalid = 0 }
+                    return s.cutInvalid
+                }
+            })
+    }
+
+    /// Drains the buffered lines (and the invalid count that goes with them) for one batch.
+    func cut(into parallelism: Int) -> [[String]] {
+        let (lines, invalid) = state.withLock { s -> ([String], Int) in
+            defer {
+                s.lines = []
+                s.invalid = 0
+            }
+            s.cutInvalid += s.invalid
+            return (s.lines, s.invalid)
+        }
+        if invalid > 0 {
+            logger.warning("dropped lines that are not valid UTF-8", metadata: ["invalidLines": "\(invalid)"])
+        }
+        return Batch<String>.split(lines, into: parallelism)
+    }
+
+    // MARK: Lifecycle
+
+    private func start() async throws {
+        let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        do {
+            channel = try await connect()
+        } catch {
+            throw SpateError.sourceFailed(
+                source: sourceName,
+                reason: "cannot connect to \(host):\(port) (\(error)): start a server on \(host):\(port) "
+                    + "(for example `nc -lk \(port)`) or fix host/port")
+        }
+        logger.info("connected")
+        let task = Task { [self] in await receiveLoop(first: channel) }
+        let stoppedEarly = state.withLock { s -> Bool in
+            if !s.stopped { s.task = task }
+            return s.stopped
+        }
+        if stoppedEarly { task.cancel() }
+    }
+
+    private func stop(graceful: Bool) async {
+        let (channel, task) = state.withLock { s -> ((any Channel)?, Task<Void, Never>?) in
+            s.stopped = true
+            if !graceful { s.lines = [] }
+            defer {
+                s.channel = nil
+                s.task = nil
+            }
+            return (s.channel, s.task)
+        }
+        try? await channel?.close()
+        task?.cancel()
+        await task?.value
+        logger.info("stopped", metadata: ["graceful": "\(graceful)", "bufferedLines": "\(bufferedCount)"])
+    }
+
+    private func connect() async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.seconds(5))
+            .channelOption(.socketOption(.so_keepalive), value: 1)
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+    }
+
+    /// Reads `first`, then keeps reconnecting and reading until stopped.
+    private func receiveLoop(first: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+        var next: NIOAsyncChannel<ByteBuffer, ByteBuffer>? = first
+        while let channel = next {
+            let registered = state.withLock { s -> Bool in
+                guard !s.stopped else { return false }
+                s.channel = channel.channel
+                s.connections += 1
+                return true
+            }
+            guard registered else {
+                try? await channel.channel.close()
+                return
+            }
+            let failure = await read(channel)
+            state.withLock { s in
+                if s.channel === channel.channel { s.channel = nil }
+            }
+            if isStopped { return }
+            logger.warning("connection lost; reconnecting", metadata: [
+                "reason": "\(failure.map { "\($0)" } ?? "server closed the connection")"])
+            next = await reconnect()
+            if next != nil { logger.info("reconnected") }
+        }
+    }
+
+    private var isStopped: Bool { state.withLock { $0.stopped } || Task.isCancelled }
+
+    /// Reads lines until the connection ends; returns the error that ended it, if any.
+    private func read(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async -> (any Error)? {
+        var splitter = LineSplitter()
+        do {
+            try await channel.executeThenClose { inbound, _ in
+                for try await buffer in inbound {
+                    var output = LineSplitter.Output()
+                    buffer.withUnsafeReadableBytes { splitter.feed($0, into: &output) }
+                    append(output)
+                }
+            }
+        } catch {
+            var output = LineSplitter.Output()
+            splitter.finish(into: &output)
+            append(output)
+            return isStopped ? nil : error
+        }
+        var output = LineSplitter.Output()
+        splitter.finish(into: &output)
+        append(output)
+        return nil
+    }
+
+    private func append(_ output: LineSplitter.Output) {
+        guard !output.lines.isEmpty || output.invalid > 0 else { return }
+        state.withLock { s in
+            s.lines.append(contentsOf: output.lines)
+            s.invalid += output.invalid
+        }
+    }
+
+    /// Tries to connect with exponential backoff until it succeeds (the channel) or the source stops (nil).
+    private func reconnect() async -> NIOAsyncChannel<ByteBuffer, ByteBuffer>? {
+        var delay = Self.initialBackoff
+        var attempt = 0
+        while !isStopped {
+            do { try await Task.sleep(for: delay) } catch { return nil }
+            if isStopped { return nil }
+            attempt += 1
+            do {
+                return try await connect()
+            } catch {
+                let level: Logger.Level = attempt == 1 || attempt % 10 == 0 ? .warning : .debug
+                logger.log(level: level, "reconnect failed; retrying", metadata: [
+                    "attempt": "\(attempt)", "retryIn": "\(Swift.min(delay * 2, Self.maximumBackoff))",
+                    "error": "\(error)"])
+            }
+            delay = Swift.min(delay * 2, Self.maximumBackoff)
+        }
+        return nil
+    }
+}
+
+extension StreamingContext {
+    /// A stream of the lines a TCP server sends, as Spark's `socketTextStream`: Spate connects to
+    /// `host:port` as a client and each batch holds the newline-delimited UTF-8 lines received since the
+    /// previous batch, split into `parallelism` partitions.
+    ///
+    /// `start()` throws `SpateError.sourceFailed` if the first connection fails. If the server goes away
+    /// later, the source reconnects with backoff and keeps what it already received. Lines that are not
+    /// valid UTF-8 are dropped and reported in `BatchInfo.invalidRecords` rather than failing the stream.
+    public func socketTextStream(host: String, port: Int) -> DStream<String> {
+        socketTextSource(host: host, port: port).stream
+    }
+
+    /// `socketTextStream` plus its source object, so tests can watch the receive buffer.
+    func socketTextSource(host: String, port: Int) -> (stream: DStream<String>, source: SocketTextSource) {
+        let source = SocketTextSource(host: host, port: port, logger: logger)
+        let parallelism = self.parallelism
+        let stream = inputStream(name: "socketTextStream", hooks: source.hooks) { _ in
+            source.cut(into: parallelism)
+        }
+        return (stream, source)
+    }
+}

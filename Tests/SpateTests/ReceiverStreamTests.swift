@@ -1,0 +1,183 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import Spate
+
+/// Counts lifecycle calls of a test receiver.
+private final class ReceiverProbe: Sendable {
+    let starts = Atomic<Int>(0)
+    let stops = Atomic<Int>(0)
+    var startCount: Int { starts.load(ordering: .relaxed) }
+    var stopCount: Int { stops.load(ordering: .relaxed) }
+}
+
+/// Polls `condition` every 5 ms for up to 5 s.
+private func receiverPollUntil(
+    _ what: String, timeout: Duration = .seconds(5), _ condition: @Sendable () -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while !condition() {
+        guard ContinuousClock.now < deadline else {
+            Issue.record("timed out waiting until \(what)")
+            throw CancellationError()
+        }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+}
+
+/// Stores its values and returns at once (Spark style: onStart does not block).
+private struct FixedReceiver: Receiver {
+    let values: [Int]
+    let probe: ReceiverProbe
+    func onStart(_ context: ReceiverContext<Int>) async throws {
+        context.store(values[0])
+        context.store(contentsOf: values.dropFirst())
+        probe.starts.add(1, ordering: .relaxed)
+    }
+    func onStop() async { probe.stops.add(1, ordering: .relaxed) }
+}
+
+/// Blocks in onStart; on its first run it stores two values and asks for a restart.
+private struct RestartingReceiver: Receiver {
+    let probe: ReceiverProbe
+    func onStart(_ context: ReceiverContext<String>) async throws {
+        let run = probe.starts.add(1, ordering: .relaxed).newValue
+        if run == 1 {
+            context.store(contentsOf: ["first-1", "first-2"])
+            context.restart("connection dropped", delay: .milliseconds(10))
+        } else {
+            context.store("second-\(run)")
+        }
+        // Receive until stopped or cancelled (restart cancels this run).
+        while !context.isStopped && !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
+    func onStop() async { probe.stops.add(1, ordering: .relaxed) }
+}
+
+private struct ReceiverBoom: Error {}
+
+/// Throws on its first run; stores a value on the next and reports an error without failing.
+private struct FlakyReceiver: Receiver {
+    let probe: ReceiverProbe
+    func onStart(_ context: ReceiverContext<Int>) async throws {
+        if probe.starts.add(1, ordering: .relaxed).newValue == 1 { throw ReceiverBoom() }
+        context.reportError("a record could not be parsed", nil)
+        context.store(42)
+    }
+    func onStop() async { probe.stops.add(1, ordering: .relaxed) }
+}
+
+/// Blocks in onStart until onStop releases it, ignoring cancellation (like a blocking socket read).
+private final class BlockingReceiver: Receiver {
+    typealias Element = Int
+    private let gate = Mutex<(open: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+    let probe = ReceiverProbe()
+
+    func onStart(_ context: ReceiverContext<Int>) async throws {
+        probe.starts.add(1, ordering: .relaxed)
+        context.store(7)
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let open = gate.withLock { g -> Bool in
+                if !g.open { g.waiter = c }
+                return g.open
+            }
+            if open { c.resume() }
+        }
+    }
+
+    func onStop() async {
+        probe.stops.add(1, ordering: .relaxed)
+        let waiter = gate.withLock { g in
+            g.open = true
+            defer { g.waiter = nil }
+            return g.waiter
+        }
+        waiter?.resume()
+    }
+}
+
+@Suite struct ReceiverStreamTests {
+    @Test func storedRecordsMakeTheBatches() async throws {
+        let probe = ReceiverProbe()
+        let ssc = manualContext(parallelism: 2)
+        let (stream, supervisor) = ssc.receiverSource(FixedReceiver(values: [1, 2, 3, 4, 5], probe: probe))
+        let out = Collector(stream.map { $0 * 10 })
+        try await ssc.start()
+        try await receiverPollUntil("five records are stored") { supervisor.context.bufferedCount == 5 }
+        try await ssc.advance(by: .seconds(2))
+        #expect(out.results == [[10, 20, 30, 40, 50], []])
+        #expect(probe.startCount == 1)
+        #expect(probe.stopCount == 0)
+        await ssc.stop()
+        #expect(probe.stopCount == 1)
+        #expect(supervisor.context.isStopped)
+        // Records stored after stop are dropped.
+        supervisor.context.store(99)
+        #expect(supervisor.context.bufferedCount == 0)
+    }
+
+    @Test func restartCallsOnStopThenOnStartAndKeepsRecords() async throws {
+        let probe = ReceiverProbe()
+        let ssc = manualContext()
+        let (stream, supervisor) = ssc.receiverSource(RestartingReceiver(probe: probe))
+        let out = Collector(stream)
+        try await ssc.start()
+        try await receiverPollUntil("both runs stored") { supervisor.context.bufferedCount == 3 }
+        #expect(probe.startCount == 2)
+        #expect(probe.stopCount == 1)
+        #expect(supervisor.context.restartCount == 1)
+        try await ssc.advance(by: .seconds(1))
+        await ssc.stop()
+        #expect(out.results == [["first-1", "first-2", "second-2"]])
+        #expect(probe.startCount == 2)
+        #expect(probe.stopCount == 2)
+    }
+
+    @Test func failingOnStartIsLoggedAndRestarted() async throws {
+        let probe = ReceiverProbe()
+        let ssc = manualContext()
+        let (stream, supervisor) = ssc.receiverSource(FlakyReceiver(probe: probe))
+        let out = Collector(stream)
+        try await ssc.start()
+        try await receiverPollUntil("the second run stored") { supervisor.context.bufferedCount == 1 }
+        try await ssc.advance(by: .seconds(1))
+        #expect(ssc.isActive)
+        await ssc.stop()
+        #expect(out.results == [[42]])
+        #expect(probe.startCount == 2)
+        // onStop ran before the restart and at stop.
+        #expect(probe.stopCount == 2)
+        // The thrown error and the reported one.
+        #expect(supervisor.context.reportedErrors == 2)
+        #expect(supervisor.context.restartCount == 1)
+    }
+
+    @Test func stopReleasesABlockingReceiverViaOnStop() async throws {
+        let receiver = BlockingReceiver()
+        let ssc = manualContext()
+        let (stream, supervisor) = ssc.receiverSource(receiver)
+        let out = Collector(stream)
+        try await ssc.start()
+        try await receiverPollUntil("the record is stored") { supervisor.context.bufferedCount == 1 }
+        try await ssc.advance(by: .seconds(1))
+        let t0 = ContinuousClock.now
+        await ssc.stop()
+        #expect(ContinuousClock.now - t0 < .seconds(2))
+        #expect(out.results == [[7]])
+        #expect(receiver.probe.startCount == 1)
+        #expect(receiver.probe.stopCount == 1)
+    }
+
+    @Test func publicReceiverStreamCompiles() async throws {
+        let probe = ReceiverProbe()
+        let ssc = manualContext()
+        let out = Collector(ssc.receiverStream(FixedReceiver(values: [3], probe: probe)))
+        try await ssc.start()
+        try await receiverPollUntil("the receiver ran") { probe.startCount == 1 }
+        try await ssc.advance(by: .seconds(1))
+        await ssc.stop()
+        #expect(out.results == [[3]])
+    }
+}
