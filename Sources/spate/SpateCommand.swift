@@ -6,7 +6,8 @@ struct SpateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spate",
         abstract: "Spate: Spark Streaming's DStream model as one fast native program.",
-        subcommands: [],
+        subcommands: [Demo.self],
+        defaultSubcommand: Demo.self
 
     )
 }

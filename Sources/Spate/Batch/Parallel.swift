@@ -2,8 +2,10 @@ import Dispatch
 
 /// Runs per-partition work on every core. A batch's partitions are independent, so each runs on its own
 /// worker; the call returns when all have finished (a join barrier).
+@usableFromInline
 enum Parallel {
     /// Calls `body(i)` for `i` in `0..<count`, in parallel, and returns the results in order.
+    @usableFromInline
     static func map<R>(_ count: Int, _ body: (Int) -> R) -> [R] {
         if count == 0 { return [] }
         if count == 1 { return [body(0)] }

@@ -1,8 +1,13 @@
 /// The keyed (wide) computations shared by DStream and Batch operators. Each runs in two parallel phases:
 /// every input partition combines its records per key (map-side combine) and splits the result by key hash;
 /// then every output partition merges the pieces meant for it.
+///
+/// The kernels are `@inlinable` so that the public operators calling them are compiled for the caller's key
+/// and value types: unspecialized, every dictionary operation would go through generic value witnesses.
+@usableFromInline
 enum ShuffleKernels {
     /// Combines values per key into `partitioner.partitions` dictionaries.
+    @inlinable
     static func combine<K: Hashable & Sendable, V: Sendable, C: Sendable>(
         _ stage: Stage<(K, V)>, _ batch: BatchRun, partitioner: HashPartitioner,
         createCombiner: @Sendable (V) -> C,
@@ -14,6 +19,7 @@ enum ShuffleKernels {
         let pieces: [[[K: C]]] = Parallel.map(stage.count) { p in
             var local: [K: C] = [:]
             stage.run(p, batch) { kv in
+                // One lookup for keys already seen (the common case); a second only to insert a new key.
                 if let i = local.index(forKey: kv.0) {
                     local.values[i] = mergeValue(local.values[i], kv.1)
                 } else {
@@ -22,18 +28,19 @@ enum ShuffleKernels {
             }
             if P == 1 { return [local] }
             var split = Array(repeating: [K: C](), count: P)
+            let expected = local.count / P + local.count / (4 * P) + 1
+            for j in 0..<P { split[j].reserveCapacity(expected) }
             for (k, c) in local { split[partitioner.partition(k)][k] = c }
             return split
         }
-        // Phase 2: merge the pieces of each output partition.
+        // Phase 2: merge the pieces of each output partition into the largest one.
         return Parallel.map(P) { j in
-            var merged: [K: C] = [:]
             var largest = -1, largestCount = -1
             for (i, piece) in pieces.enumerated() where piece[j].count > largestCount {
                 largest = i; largestCount = piece[j].count
             }
-            if largest < 0 { return merged }
-            merged = pieces[largest][j]
+            if largest < 0 { return [:] }
+            var merged = pieces[largest][j]
             for (i, piece) in pieces.enumerated() where i != largest {
                 for (k, c) in piece[j] {
                     if let idx = merged.index(forKey: k) {
@@ -48,24 +55,64 @@ enum ShuffleKernels {
     }
 
     /// Moves every record to the partition of its key: `result[j]` holds partition `j`'s records.
+    @inlinable
     static func partition<K: Hashable & Sendable, V: Sendable>(
         _ stage: Stage<(K, V)>, _ batch: BatchRun, partitioner: HashPartitioner
     ) -> [[(K, V)]] {
-        let P = partitioner.partitions
-        let pieces: [[[(K, V)]]] = Parallel.map(stage.count) { p in
-            var split = Array(repeating: [(K, V)](), count: P)
-            stage.run(p, batch) { kv in split[partitioner.partition(kv.0)].append(kv) }
-            return split
-        }
-        return Parallel.map(P) { j in
+        let pieces = hashPartition(stage, batch, partitioner: partitioner)
+        return Parallel.map(partitioner.partitions) { j in
             var out: [(K, V)] = []
-            out.reserveCapacity(pieces.reduce(0) { $0 + $1[j].count })
-            for piece in pieces { out.append(contentsOf: piece[j]) }
+            out.reserveCapacity(pieces.reduce(0) { $0 + $1[j].rows.count })
+            for piece in pieces { out.append(contentsOf: piece[j].rows) }
             return out
         }
     }
 
+    /// Records of one output partition, with each key's `hashValue` beside it so later tables need not
+    /// hash the key again.
+    @usableFromInline
+    struct HashedRows<K: Sendable, V: Sendable>: Sendable {
+        @usableFromInline var rows: [(K, V)] = []
+        @usableFromInline var hashes: [Int] = []
+        @inlinable init() {}
+    }
+
+    /// Phase 1 of a shuffle: every input partition splits its records by key hash, hashing each key once.
+    /// `result[i][j]` holds input partition `i`'s records for output partition `j`.
+    @inlinable
+    static func hashPartition<K: Hashable & Sendable, V: Sendable>(
+        _ stage: Stage<(K, V)>, _ batch: BatchRun, partitioner: HashPartitioner
+    ) -> [[HashedRows<K, V>]] {
+        let P = partitioner.partitions
+        return Parallel.map(stage.count) { p in
+            var split = Array(repeating: HashedRows<K, V>(), count: P)
+            stage.run(p, batch) { kv in
+                let h = kv.0.hashValue
+                let j = partitioner.partition(hashValue: h)
+                split[j].rows.append(kv)
+                split[j].hashes.append(h)
+            }
+            return split
+        }
+    }
+
+    /// Phase 2 helper: output partition `j`'s records from every input partition, in one array each.
+    @inlinable
+    static func gather<K: Sendable, V: Sendable>(_ pieces: [[HashedRows<K, V>]], _ j: Int) -> HashedRows<K, V> {
+        if pieces.count == 1 { return pieces[0][j] }
+        var all = HashedRows<K, V>()
+        let n = pieces.reduce(0) { $0 + $1[j].rows.count }
+        all.rows.reserveCapacity(n)
+        all.hashes.reserveCapacity(n)
+        for piece in pieces {
+            all.rows.append(contentsOf: piece[j].rows)
+            all.hashes.append(contentsOf: piece[j].hashes)
+        }
+        return all
+    }
+
     /// Groups both sides per key within each partition: Spark's cogroup.
+    @inlinable
     static func cogroup<K: Hashable & Sendable, V: Sendable, W: Sendable>(
         _ left: Stage<(K, V)>, _ right: Stage<(K, W)>, _ batch: BatchRun, partitioner: HashPartitioner
     ) -> [[K: ([V], [W])]] {
@@ -80,36 +127,68 @@ enum ShuffleKernels {
     }
 
     /// Which rows a join keeps when a key has no match on one side.
+    @usableFromInline
     struct JoinKind: Sendable {
-        var keepUnmatchedLeft: Bool
-        var keepUnmatchedRight: Bool
+        @usableFromInline var keepUnmatchedLeft: Bool
+        @usableFromInline var keepUnmatchedRight: Bool
+
+        @inlinable
+        init(keepUnmatchedLeft: Bool, keepUnmatchedRight: Bool) {
+            self.keepUnmatchedLeft = keepUnmatchedLeft
+            self.keepUnmatchedRight = keepUnmatchedRight
+        }
     }
 
     /// Hash join per partition: builds a table from the right side, streams the left side.
+    @inlinable
     static func join<K: Hashable & Sendable, V: Sendable, W: Sendable>(
         _ left: Stage<(K, V)>, _ right: Stage<(K, W)>, _ batch: BatchRun,
         partitioner: HashPartitioner, kind: JoinKind
     ) -> [[(K, (V?, W?))]] {
-        let l = partition(left, batch, partitioner: partitioner)
-        let r = partition(right, batch, partitioner: partitioner)
+        join(left, right, batch, partitioner: partitioner, kind: kind) { k, v, w in (k, (v, w)) }
+    }
+
+    /// Hash join per partition, building each output row with `row` (so an inner join makes its final
+    /// rows directly). Every key is hashed once: the shuffle's hash is reused by the table, which chains
+    /// each key's right rows through an index array instead of allocating an array per key.
+    /// Rows come out in left order; a key's right values in arrival order.
+    @inlinable
+    static func join<K: Hashable & Sendable, V: Sendable, W: Sendable, R: Sendable>(
+        _ left: Stage<(K, V)>, _ right: Stage<(K, W)>, _ batch: BatchRun,
+        partitioner: HashPartitioner, kind: JoinKind,
+        row: @Sendable (K, V?, W?) -> R
+    ) -> [[R]] {
+        let l = hashPartition(left, batch, partitioner: partitioner)
+        let r = hashPartition(right, batch, partitioner: partitioner)
         return Parallel.map(partitioner.partitions) { j in
-            var table: [K: [W]] = [:]
-            table.reserveCapacity(r[j].count)
-            for (k, w) in r[j] { table[k, default: []].append(w) }
-            var out: [(K, (V?, W?))] = []
-            out.reserveCapacity(l[j].count)
-            var matched: Set<K> = []
-            for (k, v) in l[j] {
-                if let ws = table[k] {
-                    for w in ws { out.append((k, (v, w))) }
-                    if kind.keepUnmatchedRight { matched.insert(k) }
-                } else if kind.keepUnmatchedLeft {
-                    out.append((k, (v, nil)))
+            let rs = gather(r, j)
+            let table = RowChains(keys: rs.rows, hashes: rs.hashes) { $0.0 }
+            var matched = kind.keepUnmatchedRight ? [Bool](repeating: false, count: rs.rows.count) : []
+            var out: [R] = []
+            out.reserveCapacity(l.reduce(0) { $0 + $1[j].rows.count } + (kind.keepUnmatchedRight ? rs.rows.count : 0))
+            for piece in l {
+                let ls = piece[j]
+                for i in ls.rows.indices {
+                    let (k, v) = ls.rows[i]
+                    var at = table.first(k, hash: ls.hashes[i], in: rs.rows) { $0.0 }
+                    if at < 0 {
+                        if kind.keepUnmatchedLeft { out.append(row(k, v, nil)) }
+                        continue
+                    }
+                    if kind.keepUnmatchedRight { matched[at] = true }
+                    while at >= 0 {
+                        out.append(row(k, v, rs.rows[at].1))
+                        at = table.next[at]
+                    }
                 }
             }
             if kind.keepUnmatchedRight {
-                for (k, ws) in table where !matched.contains(k) {
-                    for w in ws { out.append((k, (nil, w))) }
+                for head in table.heads where head >= 0 && !matched[head] {
+                    var at = head
+                    while at >= 0 {
+                        out.append(row(rs.rows[at].0, nil, rs.rows[at].1))
+                        at = table.next[at]
+                    }
                 }
             }
             return out
@@ -117,6 +196,7 @@ enum ShuffleKernels {
     }
 
     /// Spreads records evenly over `count` partitions (round robin per input partition).
+    @inlinable
     static func repartition<T: Sendable>(_ stage: Stage<T>, _ batch: BatchRun, count: Int) -> [[T]] {
         let n = Swift.max(1, count)
         let pieces: [[[T]]] = Parallel.map(stage.count) { p in
@@ -129,5 +209,66 @@ enum ShuffleKernels {
             return split
         }
         return Parallel.map(n) { j in pieces.flatMap { $0[j] } }
+    }
+}
+
+/// An open-addressing table over rows whose key hashes are known: one slot per distinct key holding its
+/// first row, and `next` chaining every row to the following row of the same key (-1 ends a chain).
+@usableFromInline
+struct RowChains {
+    /// The first row of the key in each slot, or -1 for an empty slot.
+    @usableFromInline var heads: [Int]
+    /// The next row with the same key, or -1.
+    @usableFromInline var next: [Int]
+    @usableFromInline let shift: Int
+    /// The rows' key hashes, compared before keys.
+    @usableFromInline let storedHashes: [Int]
+
+    @inlinable
+    init<Row, K: Hashable>(keys rows: [Row], hashes: [Int], key: (Row) -> K) {
+        var capacity = 8, bits = 3
+        while capacity < 2 * rows.count { capacity <<= 1; bits += 1 }
+        shift = 64 - bits
+        storedHashes = hashes
+        heads = [Int](repeating: -1, count: capacity)
+        next = [Int](repeating: -1, count: rows.count)
+        let mask = capacity - 1
+        // Insert back to front so each chain lists its rows in arrival order.
+        var i = rows.count - 1
+        while i >= 0 {
+            let h = hashes[i]
+            let k = key(rows[i])
+            var s = RowChains.slot(h, shift)
+            while true {
+                let head = heads[s]
+                if head < 0 { heads[s] = i; break }
+                if hashes[head] == h && key(rows[head]) == k {
+                    next[i] = head
+                    heads[s] = i
+                    break
+                }
+                s = (s + 1) & mask
+            }
+            i -= 1
+        }
+    }
+
+    /// Fibonacci hashing of the (already well mixed) hash: the top bits pick the slot.
+    @inlinable @inline(__always)
+    static func slot(_ hash: Int, _ shift: Int) -> Int {
+        Int(truncatingIfNeeded: (UInt64(bitPattern: Int64(hash)) &* 0x9E37_79B9_7F4A_7C15) >> UInt64(shift))
+    }
+
+    /// The first row of `k` (whose hash is `hash`), or -1 when no row has that key.
+    @inlinable
+    func first<Row, K: Hashable>(_ k: K, hash: Int, in rows: [Row], key: (Row) -> K) -> Int {
+        let mask = heads.count - 1
+        var s = RowChains.slot(hash, shift)
+        while true {
+            let head = heads[s]
+            if head < 0 { return -1 }
+            if storedHashes[head] == hash && key(rows[head]) == k { return head }
+            s = (s + 1) & mask
+        }
     }
 }

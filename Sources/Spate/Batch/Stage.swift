@@ -1,35 +1,61 @@
 /// The data of one DStream for one batch time, not yet materialized: a partition count and a function that
 /// pushes a partition's records into a sink. Narrow operators (map, filter, flatMap, mapValues, ...) wrap
 /// their parent's stage, so a chain of them runs fused in one pass per partition with no intermediate arrays.
+///
+/// Stages are built inside `@inlinable` operators, so their closures are compiled for the caller's concrete
+/// types; `collect` carries such a specialized loop to code that only knows `T` generically (caching,
+/// outputs), which then never copies records through generic value witnesses.
+@usableFromInline
 struct Stage<T: Sendable>: Sendable {
-    let count: Int
-    let run: @Sendable (_ partition: Int, _ batch: BatchRun, _ sink: (T) -> Void) -> Void
+    @usableFromInline let count: Int
+    @usableFromInline let run: @Sendable (_ partition: Int, _ batch: BatchRun, _ sink: (T) -> Void) -> Void
+    /// Collects one partition into an array (for stages over arrays: the array itself, no copy).
+    @usableFromInline let collect: @Sendable (_ partition: Int, _ batch: BatchRun) -> [T]
 
+    @inlinable
     init(count: Int, run: @escaping @Sendable (_ partition: Int, _ batch: BatchRun, _ sink: (T) -> Void) -> Void) {
         self.count = count
         self.run = run
-    }
-
-    /// A stage over partitions that are already arrays.
-    init(partitions: [[T]]) {
-        self.count = partitions.count
-        self.run = { p, _, sink in
-            for x in partitions[p] { sink(x) }
-        }
-    }
-
-    static var empty: Stage<T> { Stage(partitions: []) }
-
-    /// Runs every partition on the cores and collects the records.
-    func materialize(_ batch: BatchRun) -> [[T]] {
-        Parallel.map(count) { p in
+        self.collect = { p, batch in
             var out: [T] = []
             run(p, batch) { out.append($0) }
             return out
         }
     }
 
+    /// A stage with its own way to collect a partition (when it knows the size, say).
+    @inlinable
+    init(
+        count: Int, run: @escaping @Sendable (_ partition: Int, _ batch: BatchRun, _ sink: (T) -> Void) -> Void,
+        collect: @escaping @Sendable (_ partition: Int, _ batch: BatchRun) -> [T]
+    ) {
+        self.count = count
+        self.run = run
+        self.collect = collect
+    }
+
+    /// A stage over partitions that are already arrays.
+    @inlinable
+    init(partitions: [[T]]) {
+        self.count = partitions.count
+        self.run = { p, _, sink in
+            for x in partitions[p] { sink(x) }
+        }
+        self.collect = { p, _ in partitions[p] }
+    }
+
+    @inlinable
+    static var empty: Stage<T> { Stage(partitions: []) }
+
+    /// Runs every partition on the cores and collects the records.
+    @inlinable
+    func materialize(_ batch: BatchRun) -> [[T]] {
+        let collect = self.collect
+        return Parallel.map(count) { p in collect(p, batch) }
+    }
+
     /// A narrow transformation: `body` is called once per record with a sink for the outputs.
+    @inlinable
     func narrow<U: Sendable>(_ body: @escaping @Sendable (T, BatchRun, (U) -> Void) -> Void) -> Stage<U> {
         let parent = self.run
         return Stage<U>(count: count) { p, batch, sink in

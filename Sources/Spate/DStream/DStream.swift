@@ -23,6 +23,9 @@ public final class DStream<T: Sendable>: GraphNode {
     private let alwaysCache: Bool
     private let computeFn: @Sendable (BatchTime, BatchRun) throws -> Stage<T>?
     private let store = Mutex(Store())
+    /// Operator-specific attachments, by key (for example what `stateSnapshots()` needs from a
+    /// `mapWithState` stream). Set once when the operator defines the stream.
+    let extras = Mutex<[String: any Sendable]>([:])
 
     private struct Store: Sendable {
         var consumers = 0

@@ -4,31 +4,37 @@ extension DStream {
     /// ```swift
     /// let lengths = lines.map { $0.count }
     /// ```
+    @inlinable
     public func map<U: Sendable>(_ transform: @escaping @Sendable (T) throws -> U) -> DStream<U> {
-        narrow("map") { x, run, sink in
+        let body: @Sendable (T, BatchRun, (U) -> Void) -> Void = { x, run, sink in
             do { sink(try transform(x)) } catch { run.recordFailed(error, in: "map") }
         }
+        return deriveStage("map") { s, _, _ in s.narrow(body) }
     }
 
     /// Applies `transform` to every record and flattens the sequences it returns.
     /// ```swift
     /// let words = lines.flatMap { $0.split(separator: " ").map(String.init) }
     /// ```
+    @inlinable
     public func flatMap<S: Sequence & SendableMetatype>(_ transform: @escaping @Sendable (T) throws -> S) -> DStream<S.Element>
     where S.Element: Sendable, S.Iterator: SendableMetatype {
-        narrow("flatMap") { x, run, sink in
+        let body: @Sendable (T, BatchRun, (S.Element) -> Void) -> Void = { x, run, sink in
             do { for y in try transform(x) { sink(y) } } catch { run.recordFailed(error, in: "flatMap") }
         }
+        return deriveStage("flatMap") { s, _, _ in s.narrow(body) }
     }
 
     /// Keeps the records for which `isIncluded` returns true.
     /// ```swift
     /// let errors = lines.filter { $0.hasPrefix("ERROR") }
     /// ```
+    @inlinable
     public func filter(_ isIncluded: @escaping @Sendable (T) throws -> Bool) -> DStream<T> {
-        narrow("filter") { x, run, sink in
+        let body: @Sendable (T, BatchRun, (T) -> Void) -> Void = { x, run, sink in
             do { if try isIncluded(x) { sink(x) } } catch { run.recordFailed(error, in: "filter") }
         }
+        return deriveStage("filter") { s, _, _ in s.narrow(body) }
     }
 
     /// Transforms each partition of each batch as a whole. If `transform` throws, the partition's records are
@@ -53,22 +59,26 @@ extension DStream {
     /// ```swift
     /// let doubled = pairs.mapValues { $0 * 2 }
     /// ```
+    @inlinable
     public func mapValues<K: Sendable, V: Sendable, U: Sendable>(
         _ transform: @escaping @Sendable (V) throws -> U
     ) -> DStream<(K, U)> where T == (K, V) {
-        narrow("mapValues") { kv, run, sink in
+        let body: @Sendable ((K, V), BatchRun, ((K, U)) -> Void) -> Void = { kv, run, sink in
             do { sink((kv.0, try transform(kv.1))) } catch { run.recordFailed(error, in: "mapValues") }
         }
+        return deriveStage("mapValues") { s, _, _ in s.narrow(body) }
     }
 
     /// Applies `transform` to the value of every pair and pairs the key with each value it returns.
+    @inlinable
     public func flatMapValues<K: Sendable, V: Sendable, S: Sequence & SendableMetatype>(
         _ transform: @escaping @Sendable (V) throws -> S
     ) -> DStream<(K, S.Element)> where T == (K, V), S.Element: Sendable, S.Iterator: SendableMetatype {
-        narrow("flatMapValues") { kv, run, sink in
+        let body: @Sendable ((K, V), BatchRun, ((K, S.Element)) -> Void) -> Void = { kv, run, sink in
             do { for u in try transform(kv.1) { sink((kv.0, u)) } } catch {
                 run.recordFailed(error, in: "flatMapValues")
             }
         }
+        return deriveStage("flatMapValues") { s, _, _ in s.narrow(body) }
     }
 }

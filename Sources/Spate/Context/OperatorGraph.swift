@@ -1,0 +1,63 @@
+/// A read-only view of a context's program, for tools that show it (the dashboard's operator graph).
+package struct OperatorGraph: Sendable, Equatable {
+    /// One DStream of the program.
+    package struct Node: Sendable, Equatable {
+        /// The stream's id (its order of definition; input streams share ids with `BatchInfo.streamIdToNumRecords`).
+        package let id: Int
+        /// The operator that made it, such as `map` or `reduceByKeyAndWindow`.
+        package let operatorName: String
+        /// The ids of the streams it reads.
+        package let parentIDs: [Int]
+        /// How often it produces a batch, in milliseconds.
+        package let slideMilliseconds: Int
+        /// Whether it is an input stream.
+        package let isSource: Bool
+    }
+
+    /// One output operation and the stream it consumes.
+    package struct Output: Sendable, Equatable {
+        /// The output operation's id (as in `OutputOperationInfo.id`).
+        package let id: Int
+        /// Its name, such as `print`.
+        package let name: String
+        /// The id of the stream it consumes.
+        package let nodeID: Int
+    }
+
+    /// Every stream, in order of definition.
+    package let nodes: [Node]
+    /// Every output operation, in order of definition.
+    package let outputs: [Output]
+}
+
+extension StreamingContext {
+    /// The program as defined so far; empty once the context has stopped (it drops its graph then).
+    package var operatorGraph: OperatorGraph {
+        state.withLock { s in
+            let sourceIDs = Set(s.sources.map(\.id))
+            return OperatorGraph(
+                nodes: s.nodes.map { node in
+                    OperatorGraph.Node(
+                        id: node.id, operatorName: node.operatorName, parentIDs: node.parentNodes.map(\.id),
+                        slideMilliseconds: node.slideMs, isSource: sourceIDs.contains(node.id))
+                },
+                outputs: s.outputs.map { OperatorGraph.Output(id: $0.id, name: $0.name, nodeID: $0.node.id) })
+        }
+    }
+
+    /// The listeners added so far (a module finds its own listener among them).
+    package var registeredListeners: [any StreamingListener] { listeners }
+
+    /// The batch interval in whole milliseconds.
+    package var batchIntervalMilliseconds: Int { batchIntervalMs }
+}
+
+extension DStream {
+    /// Registers an output operation named `name` (shown in `BatchInfo.outputOperations` and the dashboard)
+    /// that runs `body` on every batch, as `foreachBatch` does.
+    package func foreachBatch(
+        named name: String, _ body: @escaping @Sendable (Batch<T>, BatchTime) async throws -> Void
+    ) {
+        foreachBatch(name: name, body)
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import Spate
+
+/// `spate demo`: generated click events -> windowed counts per campaign -> console and files.
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the demo pipeline on embedded defaults: generated click events, counts per campaign over a sliding window, console and file output.")
+
+    @Option(help: "Generated events per second.")
+    var rate = 200_000
+
+    @Option(name: .customLong("batch-ms"), help: "Batch interval in milliseconds.")
+    var batchMilliseconds = 1000
+
+    @Option(name: .customLong("window-batches"), help: "Window length, in batches.")
+    var windowBatches = 10
+
+    @Option(help: "Folder for the per-batch output files.")
+    var output = "spate-demo-output"
+
+    @Option(help: "Stop after this many seconds (0: run until Ctrl-C).")
+    var seconds = 0
+
+    func validate() throws {
+        guard rate > 0 else { throw ValidationError("--rate must be positive, e.g. --rate 100000") }
+        guard batchMilliseconds >= 10 else { throw ValidationError("--batch-ms must be at least 10, e.g. --batch-ms 1000") }
+        guard windowBatches >= 1 else { throw ValidationError("--window-batches must be at least 1, e.g. --window-batches 10") }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .warning
+            return handler
+        }
+        let interval = Duration.milliseconds(batchMilliseconds)
+        let ssc = StreamingContext(batchInterval: interval)
+        let counts = try DemoPipeline.build(ssc, rate: rate, window: interval * windowBatches, output: output)
+        _ = counts
+        let progress = ProgressLine(batchMilliseconds: batchMilliseconds)
+        ssc.addListener(progress)
+
+        let stopper = SignalStopper(ssc)
+        try await ssc.start()
+        print("spate demo: \(rate) events/s, batch \(batchMilliseconds) ms, window \(windowBatches) batches; "
+              + "files under \(output)/; Ctrl-C stops cleanly")
+        if seconds > 0 {
+            Task {
+                try await Task.sleep(for: .seconds(seconds))
+                await ssc.stop(graceful: true)
+            }
+        }
+        try await ssc.awaitTermination()
+        stopper.cancel()
+        progress.finish()
+        print("spate demo: stopped after \(progress.batches) batches, \(progress.records) events")
+    }
+}
+
+/// Stops the context gracefully on SIGINT or SIGTERM.
+final class SignalStopper {
+    private let sources: [any DispatchSourceSignal]
+
+    init(_ ssc: StreamingContext) {
+        var sources: [any DispatchSourceSignal] = []
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                FileHandle.standardError.write(Data("\nspate: stopping gracefully...\n".utf8))
+                Task { await ssc.stop(graceful: true) }
+            }
+            source.resume()
+            sources.append(source)
+        }
+        self.sources = sources
+    }
+
+    func cancel() { for s in sources { s.cancel() } }
+}
