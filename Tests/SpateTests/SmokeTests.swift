@@ -16,3 +16,22 @@ import Testing
         #expect(out.results[2].isEmpty)
     }
 }
+
+@Suite struct MapWithStateInferenceTests {
+    @Test func stateSnapshotsNeedsNoTypeAnnotation() async throws {
+        let ssc = manualContext()
+        let spec = StateSpec.function { (key: String, value: Int?, state: State<Int>) -> String in
+            let sum = (value ?? 0) + (state.getOption() ?? 0)
+            state.update(sum)
+            return "\(key)=\(sum)"
+        }
+        let running = ssc.queueStream([[("a", 1), ("b", 2)], [("a", 3)]]).mapWithState(spec)
+        let mapped = Collector(running)
+        let snapshots = Collector(running.stateSnapshots())
+        try await ssc.start()
+        try await ssc.advance(by: .seconds(2))
+        await ssc.stop()
+        #expect(mapped.results.map { $0.sorted() } == [["a=1", "b=2"], ["a=4"]])
+        #expect(snapshots.results.map { dictionary($0) } == [["a": 1, "b": 2], ["a": 4, "b": 2]])
+    }
+}

@@ -11,7 +11,12 @@ import Synchronization
 ///     .reduceByKey(+)
 /// counts.print()
 /// ```
-public final class DStream<T: Sendable>: GraphNode {
+///
+/// `@unchecked Sendable` because the class is not final (Swift only checks final classes): every stored
+/// property is an immutable `let` of a Sendable type or a `Mutex`, and the only subclass,
+/// `MapWithStateDStream` (the class is `public`, not `open`, so no other module can subclass it), adds no
+/// stored property. Shared mutable state therefore never escapes a lock.
+public class DStream<T: Sendable>: GraphNode, @unchecked Sendable {
     /// The context the stream belongs to.
     public let context: StreamingContext
     let id: Int

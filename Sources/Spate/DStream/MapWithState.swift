@@ -25,7 +25,7 @@ extension DStream {
     /// - Complexity: O(records) per batch, plus O(keys in the state) with a timeout or snapshots.
     public func mapWithState<K: Hashable & Sendable, V: Sendable, S: Sendable, R: Sendable>(
         _ spec: StateSpec<K, V, S, R>
-    ) -> DStream<R> where T == (K, V) {
+    ) -> MapWithStateDStream<K, V, S, R> where T == (K, V) {
         let timeoutMs = spec.timeoutInterval.map(\.wholeMilliseconds).flatMap { $0 > 0 ? $0 : nil }
         if let timeout = spec.timeoutInterval {
             if timeoutMs == nil {
@@ -43,7 +43,7 @@ extension DStream {
         let slide = slideMs
         let function = spec.function
         let initial = spec.initialStates
-        let node = DStream<R>(
+        let node = MapWithStateDStream<K, V, S, R>(
             context: context, name: "mapWithState", parents: [self], slideMs: slide, alwaysCache: true
         ) { [self] time, run in
             var current: [[R]]?
@@ -148,6 +148,24 @@ extension DStream {
         }
         context.recordDefinitionError(.invalidArgument("stateSnapshots(): \(reason)"))
         return DStream<(K, S)>(context: context, name: "stateSnapshots", parents: [self]) { _, _ in nil }
+    }
+}
+
+/// The stream `mapWithState(_:)` returns: a `DStream` of the mapping function's results that also knows
+/// its key and state types, so `stateSnapshots()` needs no type annotation.
+/// ```swift
+/// let running = pairs.mapWithState(spec)
+/// running.print()
+/// running.stateSnapshots().print()
+/// ```
+public final class MapWithStateDStream<K: Hashable & Sendable, V: Sendable, S: Sendable, R: Sendable>: DStream<R>,
+    @unchecked Sendable
+{
+    // @unchecked Sendable: adds no stored property to DStream, whose proof covers it.
+
+    /// The whole state, `(key, state)` for every key, after each batch.
+    public func stateSnapshots() -> DStream<(K, S)> {
+        stateSnapshots(as: (K, S).self)
     }
 }
 
