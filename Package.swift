@@ -7,12 +7,17 @@ let package = Package(
     products: [
         .library(name: "Spate", targets: ["Spate"]),
         .executable(name: "spate", targets: ["spate"]),
+        .library(name: "SpateML", targets: ["SpateML"]),
+        .library(name: "SpateDashboard", targets: ["SpateDashboard"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .target(
@@ -28,12 +33,44 @@ let package = Package(
             name: "spate",
             dependencies: [
                 "Spate",
+                "SpateDashboard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(name: "NetworkWordCount", dependencies: ["Spate"], path: "Examples/NetworkWordCount"),
         .testTarget(name: "SpateTests", dependencies: ["Spate"]),
+        .target(name: "SpateML", dependencies: ["Spate", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "SpateMLTests", dependencies: ["SpateML", "Spate"]),
+        .executableTarget(
+            name: "StreamingKMeansExample", dependencies: ["Spate", "SpateML"],
+            path: "Examples/StreamingKMeansExample"),
+        .executableTarget(
+            name: "StreamingLinearRegressionExample", dependencies: ["Spate", "SpateML"],
+            path: "Examples/StreamingLinearRegressionExample"),
+        .target(
+            name: "SpateDashboard",
+            dependencies: [
+                "Spate",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "SpateDashboardTests",
+            dependencies: [
+                "SpateDashboard", "Spate",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "LiveDashboardExample", dependencies: ["Spate", "SpateDashboard"],
+            path: "Examples/LiveDashboardExample"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -11,4 +11,6 @@ swift build --build-tests
 # Swift Testing prints its own summary line; XCTest is not used.
 swift test --skip-build 2>&1 | tee .build/test-output.txt
 status=${PIPESTATUS[0]}
+# The dashboard's page in a real headless browser (installs chromium and selenium when missing).
+scripts/browser-test.sh || status=1
 exit "$status"

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Logging
 import Spate
+import SpateDashboard
 
 /// `spate demo`: generated click events -> windowed counts per campaign -> console and files.
 struct Demo: AsyncParsableCommand {
@@ -24,9 +25,15 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Stop after this many seconds (0: run until Ctrl-C).")
     var seconds = 0
 
+    @Option(name: .customLong("dashboard-port"), help: "Port of the live dashboard on 127.0.0.1 (0: any free port).")
+    var dashboardPort = 4040
+
     func validate() throws {
         guard rate > 0 else { throw ValidationError("--rate must be positive, e.g. --rate 100000") }
         guard batchMilliseconds >= 10 else { throw ValidationError("--batch-ms must be at least 10, e.g. --batch-ms 1000") }
+        guard (0...65535).contains(dashboardPort) else {
+            throw ValidationError("--dashboard-port must be in 0...65535, e.g. --dashboard-port 4040")
+        }
         guard windowBatches >= 1 else { throw ValidationError("--window-batches must be at least 1, e.g. --window-batches 10") }
     }
 
@@ -39,7 +46,8 @@ struct Demo: AsyncParsableCommand {
         let interval = Duration.milliseconds(batchMilliseconds)
         let ssc = StreamingContext(batchInterval: interval)
         let counts = try DemoPipeline.build(ssc, rate: rate, window: interval * windowBatches, output: output)
-        _ = counts
+        counts.dashboard(.bar(title: "Views per campaign (window of \(windowBatches) batches)", topK: 12))
+        let dashboard = try await ssc.dashboard(port: dashboardPort)
         let progress = ProgressLine(batchMilliseconds: batchMilliseconds)
         ssc.addListener(progress)
 
@@ -47,6 +55,7 @@ struct Demo: AsyncParsableCommand {
         try await ssc.start()
         print("spate demo: \(rate) events/s, batch \(batchMilliseconds) ms, window \(windowBatches) batches; "
               + "files under \(output)/; Ctrl-C stops cleanly")
+        print("spate demo: dashboard at \(dashboard.url)")
         if seconds > 0 {
             Task {
                 try await Task.sleep(for: .seconds(seconds))
@@ -55,6 +64,7 @@ struct Demo: AsyncParsableCommand {
         }
         try await ssc.awaitTermination()
         stopper.cancel()
+        await dashboard.stop()
         progress.finish()
         print("spate demo: stopped after \(progress.batches) batches, \(progress.records) events")
     }

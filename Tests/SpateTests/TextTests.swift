@@ -99,6 +99,21 @@ import Testing
         #expect(literal == TextKey(Utf8Text("view")))
     }
 
+    @Test func textKeysOfEveryShortLengthRoundTrip() {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz".utf8)
+        for n in 0...20 {
+            let s = String(decoding: alphabet.prefix(n), as: UTF8.self)
+            let key = TextKey(s)
+            #expect(key.string == s)
+            #expect(key.count == n)
+            // The same bytes inside a longer buffer, at an offset, give an equal key.
+            let view = Utf8Text("xx" + s + "yy").slice(from: 2, to: 2 + n)
+            #expect(TextKey(view) == key)
+            #expect(TextKey(view).hashValue == key.hashValue)
+            if n > 0 { #expect(TextKey(String(s.dropLast())) != key) }
+        }
+    }
+
     @Test func textKeyCountsLikeStringCounts() {
         var rng = SeededGenerator(seed: 11)
         let vocabulary = (0..<300).map { i in i % 7 == 0 ? "long-word-number-\(i)-padding" : "w\(i)" }

@@ -17,6 +17,8 @@ public final class StreamingContext: Sendable {
     let logger: Logger
     let state = Mutex(ContextState())
     let termination = Termination()
+    /// Backpressure settings and the rate limiters of the sources that honour them.
+    let rateControl = RateControl()
 
     struct ContextState: Sendable {
         enum Phase: Sendable { case initialized, starting, active, stopping, stopped }
@@ -32,6 +34,11 @@ public final class StreamingContext: Sendable {
         var inputCounts: [Int: [Int: Int]] = [:]
         var submissionTimes: [Int: Int] = [:]
         var scheduler: BatchScheduler?
+        var checkpointed: [any CheckpointedOperator] = []
+        var checkpointDirectory: URL?
+        var checkpointIntervalMs: Int?
+        var recovery: CheckpointData?
+        var recoverableSources: [String: RecoverableSourceHandle] = [:]
     }
 
     /// A context producing one batch every `batchInterval`.
@@ -123,12 +130,26 @@ public final class StreamingContext: Sendable {
             guard s.phase == .initialized else { throw SpateError.alreadyStarted }
             if let first = s.definitionErrors.first { throw first }
             guard !s.outputs.isEmpty else { throw SpateError.noOutputOperations }
+            if let rateController = try rateControl.activate(batchIntervalMs: batchIntervalMs) {
+                s.listeners.append(rateController)
+            }
             s.phase = .starting
-            s.zeroMs = clock == .manual ? 0 : (Self.wallClockMs() / batchIntervalMs) * batchIntervalMs
+            s.zeroMs = s.recovery?.zeroMs
+                ?? (clock == .manual ? 0 : (Self.wallClockMs() / batchIntervalMs) * batchIntervalMs)
             s.manualNowMs = 0
             return (s.sources, s.zeroMs)
         }
         planRetention()
+        let checkpointer: Checkpointer?
+        let recovery = state.withLock { $0.recovery }
+        do {
+            checkpointer = try makeCheckpointer()
+            if let recovery { try applyRecovery(recovery) }
+        } catch {
+            state.withLock { $0.phase = .stopped }
+            termination.finish(error: nil)
+            throw error
+        }
         var started: [RegisteredSource] = []
         do {
             for source in sources {
@@ -137,14 +158,17 @@ public final class StreamingContext: Sendable {
             }
         } catch {
             for source in started { await source.hooks.stop(false) }
+            await checkpointer?.finish()
             state.withLock { $0.phase = .stopped }
             termination.finish(error: nil)
             throw error
         }
-        let scheduler = BatchScheduler(context: self, zeroMs: zero)
+        let scheduler = BatchScheduler(
+            context: self, zeroMs: zero, resumeAfterMs: recovery?.completedMs, checkpointer: checkpointer)
         state.withLock { s in
             s.phase = .active
             s.scheduler = scheduler
+            if let recovery { s.manualNowMs = recovery.completedMs }
         }
         logger.info("StreamingContext started", metadata: ["sources": "\(sources.count)", "zeroTime": "\(zero)"])
         if clock == .system { scheduler.startTimer() }
@@ -182,7 +206,13 @@ public final class StreamingContext: Sendable {
         await stop(graceful: graceful, error: nil)
     }
 
-    func stop(graceful: Bool, error: (any Error)?) async {
+    /// Stops the context; a graceful stop waits at most `timeout` (default: 10 batch intervals) for the
+    /// received data to be processed, then abandons what is left.
+    public func stop(graceful: Bool, timeout: Duration) async {
+        await stop(graceful: graceful, error: nil, timeout: timeout)
+    }
+
+    func stop(graceful: Bool, error: (any Error)?, timeout: Duration? = nil) async {
         let (phase, sources, scheduler) = state.withLock { s -> (ContextState.Phase, [RegisteredSource], BatchScheduler?) in
             let before = s.phase
             if before == .active || before == .initialized || before == .starting { s.phase = .stopping }
@@ -201,7 +231,7 @@ public final class StreamingContext: Sendable {
         }
         for source in sources { await source.hooks.stop(graceful) }
         if let scheduler {
-            await scheduler.shutdown(graceful: graceful && error == nil, sources: sources)
+            await scheduler.shutdown(graceful: graceful && error == nil, sources: sources, timeout: timeout)
         }
         state.withLock { s in
             s.phase = .stopped

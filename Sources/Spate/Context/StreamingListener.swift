@@ -21,6 +21,23 @@ public struct BatchInfo: Sendable, CustomStringConvertible {
     /// Input records a source dropped because they could not be decoded (such as lines that are not valid
     /// UTF-8); the batch went on without them.
     public internal(set) var invalidRecords: Int = 0
+    /// The rate bound, in records per second, each rate-limited input stream's batch was cut with, keyed by
+    /// the input stream's id (backpressure's estimate capped by `maxRatePerSecond`). Streams without a bound
+    /// are absent.
+    public internal(set) var streamIdToRateLimit: [Int: Int] = [:]
+
+    /// The total rate bound of the batch's bounded input streams, in records per second; nil when no input
+    /// stream was bounded.
+    public var rateLimit: Int? {
+        streamIdToRateLimit.isEmpty ? nil : streamIdToRateLimit.values.reduce(0) { $0 &+ $1 }
+    }
+    /// The time of the newest checkpoint written when this batch completed (nil without checkpointing).
+    public internal(set) var lastCheckpointTime: BatchTime? = nil
+    /// Time this batch spent on its own checkpoint (taking the state snapshot; the file is written in the
+    /// background), when the batch was a checkpoint batch.
+    public internal(set) var checkpointDuration: Duration? = nil
+    /// Set on the first batch after the context recovered from a checkpoint: the checkpoint's batch time.
+    public internal(set) var recoveredFrom: BatchTime? = nil
 
     /// Time from submission to the start of processing.
     public var schedulingDelay: Duration? {
@@ -42,6 +59,7 @@ public struct BatchInfo: Sendable, CustomStringConvertible {
             + "processing \(ms(processingDelay)), total \(ms(totalDelay))"
             + (failedRecords > 0 ? ", \(failedRecords) failed records" : "")
             + (invalidRecords > 0 ? ", \(invalidRecords) invalid input records" : "")
+            + (rateLimit.map { ", rate limit \($0) records/s" } ?? "")
     }
 }
 

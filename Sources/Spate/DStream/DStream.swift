@@ -31,6 +31,8 @@ public class DStream<T: Sendable>: GraphNode, @unchecked Sendable {
     /// Operator-specific attachments, by key (for example what `stateSnapshots()` needs from a
     /// `mapWithState` stream). Set once when the operator defines the stream.
     let extras = Mutex<[String: any Sendable]>([:])
+    /// The name given with `named(_:)`, used by checkpoints and the dashboard.
+    let nodeName = NodeName()
 
     private struct Store: Sendable {
         var consumers = 0

@@ -72,6 +72,15 @@ extension DStream {
             return nil
         }
         this.set(node)
+        context.addCheckpointed(operatorName: "mapWithState") { defaultName in
+            KeyedStateCheckpoint<K, MapWithStateEntry<S>>(
+                kind: "mapWithState<\(K.self), \(V.self), \(S.self)>", defaultName: defaultName, node: node.nodeName,
+                capture: { (progress.lastAppliedMs, store.capture()) },
+                apply: { lastMs, entries in
+                    store.replaceAll(entries)
+                    progress.restore(lastMs: lastMs)
+                })
+        }
         node.extras.withLock { $0[mapWithStateSnapshotsKey] = snapshots }
         return node
     }
@@ -174,6 +183,8 @@ struct MapWithStateEntry<S: Sendable>: Sendable {
     var state: S
     var updatedMs: Int
 }
+
+extension MapWithStateEntry: Codable where S: Codable {}
 
 /// What a mapWithState stream attaches for `stateSnapshots()`, whatever its types.
 protocol MapWithStateSnapshotsKey: Sendable {

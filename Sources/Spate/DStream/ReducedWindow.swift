@@ -126,7 +126,7 @@ extension DStream {
         // Per-batch reductions, computed once per batch time and kept (by retention planning: this node's
         // lookback is the window length) for as long as a window may still need them as leaving batches.
         let reduced = reduceByKey(combine, partitions: partitioner.partitions)
-        return DStream<(K, V)>(
+        let node = DStream<(K, V)>(
             context: context, name: "reduceByKeyAndWindow", parents: [reduced],
             slideMs: spec.slideMs, lookbackMs: spec.lengthMs, alwaysCache: true
         ) { time, run in
@@ -148,6 +148,19 @@ extension DStream {
                 return Stage.pairs(state.snapshot())
             }
         }
+        context.addCheckpointed(operatorName: "reduceByKeyAndWindow") { defaultName in
+            KeyedStateCheckpoint<K, V>(
+                kind: "reduceByKeyAndWindow<\(K.self), \(V.self)>", defaultName: defaultName, node: node.nodeName,
+                capture: { (state.lastMs.withLock { $0 }, state.snapshot()) },
+                apply: { lastMs, entries in
+                    for p in state.partitions { p.values.withLock { $0.removeAll() } }
+                    for (k, v) in entries {
+                        state.partitions[partitioner.partition(k)].values.withLock { $0[k] = v }
+                    }
+                    state.lastMs.withLock { $0 = lastMs }
+                })
+        }
+        return node
     }
 
     /// Combines all records of each window incrementally: each slide combines the window's previous value

@@ -54,6 +54,15 @@ extension DStream {
             return nil
         }
         this.set(node)
+        context.addCheckpointed(operatorName: opName) { defaultName in
+            KeyedStateCheckpoint<K, S>(
+                kind: "\(opName)<\(K.self), \(S.self)>", defaultName: defaultName, node: node.nodeName,
+                capture: { (progress.lastAppliedMs, store.capture()) },
+                apply: { lastMs, entries in
+                    store.replaceAll(entries)
+                    progress.restore(lastMs: lastMs)
+                })
+        }
         return node
     }
 

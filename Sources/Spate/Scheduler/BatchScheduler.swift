@@ -17,17 +17,31 @@ final class BatchScheduler: Sendable {
     private let lastGenerated = Atomic<Int>(0)
     /// Invalid input records per batch time (from `SourceHooks.takeInvalidCount`), until the batch completes.
     private let invalidCounts = Mutex<[Int: Int]>([:])
+    /// Rate bounds (records/s) per rate-limited source per batch time, until the batch completes.
+    private let rateLimits = Mutex<[Int: [Int: Int]]>([:])
     private let recordsIn = Counter(label: "spate_records_in_total")
     private let failedRecords = Counter(label: "spate_failed_records_total")
     private let batchesDone = Counter(label: "spate_batches_completed_total")
     private let processingTimer = Metrics.Timer(label: "spate_batch_processing_seconds")
     private let schedulingTimer = Metrics.Timer(label: "spate_batch_scheduling_delay_seconds")
 
-    init(context: StreamingContext, zeroMs: Int) {
+    /// Writes checkpoints after checkpoint batches, when checkpointing is on.
+    let checkpointer: Checkpointer?
+    /// The batch time generation resumes after: the zero time, or a recovered checkpoint's time.
+    let resumeAfterMs: Int
+    /// The checkpoint recovered from, reported on the first completed batch.
+    private let recoveredFrom = Mutex<Int?>(nil)
+    private let lastCompleted = Atomic<Int>(0)
+
+    init(context: StreamingContext, zeroMs: Int, resumeAfterMs: Int? = nil, checkpointer: Checkpointer? = nil) {
         self.context = context
         self.zeroMs = zeroMs
+        self.checkpointer = checkpointer
+        self.resumeAfterMs = resumeAfterMs ?? zeroMs
         (queue, continuation) = AsyncStream.makeStream(of: BatchTime.self)
-        lastGenerated.store(zeroMs, ordering: .relaxed)
+        lastGenerated.store(self.resumeAfterMs, ordering: .relaxed)
+        lastCompleted.store(self.resumeAfterMs, ordering: .relaxed)
+        if let resumeAfterMs { recoveredFrom.withLock { $0 = resumeAfterMs } }
     }
 
     /// Cuts every source's batch for `time` and records its submission.
@@ -35,6 +49,7 @@ final class BatchScheduler: Sendable {
         let sources = context.state.withLock { $0.sources }
         var counts: [Int: Int] = [:]
         for source in sources { counts[source.id] = source.prepare(time) }
+        recordRateLimits(time, sources: sources)
         let invalid = sources.reduce(0) { $0 + $1.hooks.takeInvalidCount() }
         if invalid > 0 { invalidCounts.withLock { $0[time.milliseconds] = invalid } }
         let now = StreamingContext.wallClockMs()
@@ -65,12 +80,25 @@ final class BatchScheduler: Sendable {
         let end = StreamingContext.wallClockMs()
         let nodes = context.state.withLock { $0.nodes }
         for node in nodes { node.forget(before: time) }
-        let info = makeInfo(time, start: start, end: end, run: run, outputs: infos)
+        var info = makeInfo(time, start: start, end: end, run: run, outputs: infos)
+        lastCompleted.store(time.milliseconds, ordering: .relaxed)
+        if let checkpointer {
+            let generated = lastGenerated.load(ordering: .relaxed)
+            let pending = stride(from: time.milliseconds + context.batchIntervalMs, through: generated,
+                                 by: context.batchIntervalMs).map { $0 }
+            info.checkpointDuration = checkpointer.batchCompleted(time, zeroMs: zeroMs, pendingMs: pending)
+            info.lastCheckpointTime = checkpointer.lastWrittenTime
+        }
+        if let from = recoveredFrom.withLock({ r -> Int? in defer { r = nil }; return r }) {
+            info.recoveredFrom = BatchTime(milliseconds: from)
+            context.logger.notice("first batch after recovery", metadata: ["checkpoint": "\(from) ms", "batch": "\(time)"])
+        }
         context.state.withLock { s in
             s.inputCounts[time.milliseconds] = nil
             s.submissionTimes[time.milliseconds] = nil
         }
         invalidCounts.withLock { $0[time.milliseconds] = nil }
+        rateLimits.withLock { $0[time.milliseconds] = nil }
         recordsIn.increment(by: info.numRecords)
         if info.failedRecords > 0 {
             failedRecords.increment(by: info.failedRecords)
@@ -95,7 +123,17 @@ final class BatchScheduler: Sendable {
             submissionTime: submitted, processingStartTime: start, processingEndTime: end,
             failedRecords: run?.failedRecords ?? 0, recordErrors: run?.errorSamples ?? [],
             outputOperations: outputs,
-            invalidRecords: invalidCounts.withLock { $0[time.milliseconds] ?? 0 })
+            invalidRecords: invalidCounts.withLock { $0[time.milliseconds] ?? 0 },
+            streamIdToRateLimit: rateLimits.withLock { $0[time.milliseconds] ?? [:] })
+    }
+
+    /// Keeps the rate bound each rate-limited source just cut its batch with, for the batch's `BatchInfo`.
+    private func recordRateLimits(_ time: BatchTime, sources: [RegisteredSource]) {
+        var limits: [Int: Int] = [:]
+        for source in sources {
+            if let bound = context.rateControl.limiter(for: source.id)?.lastCutBound { limits[source.id] = bound }
+        }
+        if !limits.isEmpty { rateLimits.withLock { $0[time.milliseconds] = limits } }
     }
 
     // MARK: System clock
@@ -104,7 +142,7 @@ final class BatchScheduler: Sendable {
     func startTimer() {
         let interval = context.batchIntervalMs
         let timer = Task { [self] in
-            var next = zeroMs + interval
+            var next = resumeAfterMs + interval
             while !Task.isCancelled {
                 let wait = next - StreamingContext.wallClockMs()
                 if wait > 0 {
@@ -133,7 +171,19 @@ final class BatchScheduler: Sendable {
 
     /// Stops generation. Graceful: one more batch takes whatever the stopped sources still hold, and the
     /// queued batches finish (within 10 batch intervals, at least 10 s); otherwise processing is cancelled.
-    func shutdown(graceful: Bool, sources: [RegisteredSource]) async {
+    func shutdown(graceful: Bool, sources: [RegisteredSource], timeout: Duration? = nil) async {
+        await drain(graceful: graceful, sources: sources, timeout: timeout)
+        if let checkpointer {
+            let last = lastCompleted.load(ordering: .relaxed)
+            if graceful && last > zeroMs {
+                // The final checkpoint: everything received was processed, nothing is pending.
+                _ = checkpointer.batchCompleted(BatchTime(milliseconds: last), zeroMs: zeroMs, pendingMs: [], force: true)
+            }
+            await checkpointer.finish()
+        }
+    }
+
+    private func drain(graceful: Bool, sources: [RegisteredSource], timeout: Duration?) async {
         let (timer, runner) = tasks.withLock { $0 }
         timer?.cancel()
         _ = await timer?.value
@@ -144,7 +194,7 @@ final class BatchScheduler: Sendable {
                 continuation.yield(next)
             }
             continuation.finish()
-            let limit = Duration.milliseconds(Swift.max(10_000, 10 * context.batchIntervalMs))
+            let limit = timeout ?? .milliseconds(10 * context.batchIntervalMs)
             let finished = await withTaskGroup(of: Bool.self) { group in
                 group.addTask { _ = await runner?.value; return true }
                 group.addTask { try? await Task.sleep(for: limit); return false }

@@ -7,6 +7,8 @@ final class RateSource: Sendable {
     private let context: StreamingContext
     /// Values emitted so far (the next value to emit).
     private let emitted = Mutex(0)
+    /// The backpressure / max-rate bound: a bounded batch takes fewer values and the generator falls behind.
+    let rateLimiter = SourceRateLimiter()
 
     init(recordsPerSecond: Int, context: StreamingContext) {
         self.recordsPerSecond = recordsPerSecond
@@ -42,10 +44,16 @@ final class RateSource: Sendable {
     func cut(_ time: BatchTime, into parallelism: Int) -> [[Int]] {
         let zero = context.state.withLock { $0.zeroMs }
         let due = total(afterMs: time.milliseconds - zero)
+        let allowance = rateLimiter.allowance()
         let range = emitted.withLock { next -> Range<Int> in
             let from = next
-            next = Swift.max(next, due)
-            return from..<Swift.max(from, due)
+            var to = Swift.max(from, due)
+            if let allowance {
+                let (limit, overflow) = from.addingReportingOverflow(allowance)
+                if !overflow { to = Swift.min(to, limit) }
+            }
+            next = to
+            return from..<to
         }
         let n = Swift.max(1, parallelism)
         let size = range.count / n, extra = range.count % n
@@ -67,11 +75,16 @@ extension StreamingContext {
     /// Deterministic: the batch at time t holds the values from where the previous batch stopped up to
     /// recordsPerSecond x (t - zero time) / 1000, split into `parallelism` contiguous partitions. A rate of 0
     /// or less makes `start()` throw `SpateError.invalidArgument`.
+    ///
+    /// With backpressure or a maximum rate (`backpressure(_:)`), a batch holds at most the rate bound x batch
+    /// interval values: the generator falls behind its nominal schedule, values stay consecutive, none is lost.
     public func rateStream(recordsPerSecond: Int) -> DStream<Int> {
         let source = RateSource(recordsPerSecond: recordsPerSecond, context: self)
         let parallelism = self.parallelism
-        return inputStream(name: "rateStream", hooks: source.hooks) { time in
+        let stream = inputStream(name: "rateStream", hooks: source.hooks) { time in
             source.cut(time, into: parallelism)
         }
+        rateControl.register(source.rateLimiter, sourceId: stream.id)
+        return stream
     }
 }

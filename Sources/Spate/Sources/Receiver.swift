@@ -35,6 +35,8 @@ public protocol Receiver: Sendable {
 public final class ReceiverContext<Element: Sendable>: Sendable {
     private let logger: Logger
     private let state = Mutex(State())
+    /// The backpressure / max-rate bound: a batch takes at most the bound x batch interval records.
+    let rateLimiter = SourceRateLimiter()
 
     enum Signal: Sendable {
         case restart(message: String, delay: Duration)
@@ -70,6 +72,23 @@ public final class ReceiverContext<Element: Sendable>: Sendable {
             s.buffer.append(contentsOf: elements)
             s.storedSinceStart += elements.count
         }
+    }
+
+    /// Waits while backpressure or a maximum rate keeps records waiting: while the records stored and not yet
+    /// taken by a batch reach about two batches at the current rate bound. Returns at once when the stream
+    /// is not rate-bounded, and when the receiver stops or its task is cancelled.
+    ///
+    /// `store` never blocks, so records stored faster than the bound wait in memory for later batches (none
+    /// is lost). A receiving loop that awaits this before storing keeps that memory bounded and slows its
+    /// producer instead, as Spark's blocking `store` does:
+    /// ```swift
+    /// while !context.isStopped {
+    ///     await context.awaitCapacity()
+    ///     context.store(try await next())
+    /// }
+    /// ```
+    public func awaitCapacity() async {
+        await rateLimiter.waitForCapacity(buffered: { bufferedCount }, stopped: { isStopped })
     }
 
     /// Restarts the receiver: `onStart` is cancelled, `onStop` runs, and after `delay` `onStart` runs again.
@@ -109,6 +128,20 @@ public final class ReceiverContext<Element: Sendable>: Sendable {
         state.withLock { s in
             defer { s.buffer = [] }
             return s.buffer
+        }
+    }
+
+    /// Takes at most `limit` records (all when nil) in order; the rest stay buffered for later batches.
+    func drain(limit: Int?) -> [Element] {
+        guard let limit else { return drain() }
+        return state.withLock { s in
+            guard s.buffer.count > limit else {
+                defer { s.buffer = [] }
+                return s.buffer
+            }
+            let taken = Array(s.buffer.prefix(Swift.max(0, limit)))
+            s.buffer.removeFirst(taken.count)
+            return taken
         }
     }
 
@@ -200,6 +233,8 @@ final class ReceiverSupervisor<R: Receiver>: Sendable {
     }
 
     private func stop(graceful: Bool) async {
+        // The final batch of a graceful stop takes every record still buffered, whatever the rate bound.
+        if graceful { context.rateLimiter.release() }
         context.markStopped(keepBuffer: graceful)
         let task = self.task.withLock { t in
             defer { t = nil }
@@ -271,6 +306,9 @@ extension StreamingContext {
     ///
     /// The receiver runs in its own task from `start()`; `stop()` marks it stopped, calls `onStop` and waits
     /// for it. A graceful stop keeps the records already stored for the final batch.
+    ///
+    /// With backpressure or a maximum rate (`backpressure(_:)`), a batch takes at most the rate bound x batch
+    /// interval records and the rest stay stored for the next batches; see `ReceiverContext.awaitCapacity()`.
     public func receiverStream<R: Receiver>(_ receiver: R) -> DStream<R.Element> {
         receiverSource(receiver).stream
     }
@@ -279,9 +317,11 @@ extension StreamingContext {
     func receiverSource<R: Receiver>(_ receiver: R) -> (stream: DStream<R.Element>, supervisor: ReceiverSupervisor<R>) {
         let supervisor = ReceiverSupervisor(receiver: receiver, logger: logger)
         let parallelism = self.parallelism
+        let limiter = supervisor.context.rateLimiter
         let stream = inputStream(name: "receiverStream", hooks: supervisor.hooks) { _ in
-            Batch<R.Element>.split(supervisor.context.drain(), into: parallelism)
+            Batch<R.Element>.split(supervisor.context.drain(limit: limiter.allowance()), into: parallelism)
         }
+        rateControl.register(limiter, sourceId: stream.id)
         return (stream, supervisor)
     }
 }

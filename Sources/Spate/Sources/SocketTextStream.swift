@@ -61,6 +61,9 @@ final class SocketTextSource: Sendable {
     let port: Int
     private let logger: Logger
     private let state = Mutex(State())
+    /// The backpressure / max-rate bound: a batch takes at most the bound x batch interval lines, and the
+    /// reader pauses (TCP flow control slows the server) while about two batches of lines wait.
+    let rateLimiter = SourceRateLimiter()
 
     private struct State: Sendable {
         var lines: [String] = []
@@ -107,14 +110,19 @@ final class SocketTextSource: Sendable {
             })
     }
 
-    /// Drains the buffered lines (and the invalid count that goes with them) for one batch.
+    /// Drains the buffered lines (and the invalid count that goes with them) for one batch; with a rate
+    /// bound, at most the bound x batch interval lines, the rest staying buffered for the next batches.
     func cut(into parallelism: Int) -> [[String]] {
+        let limit = rateLimiter.allowance()
         let (lines, invalid) = state.withLock { s -> ([String], Int) in
-            defer {
-                s.lines = []
-                s.invalid = 0
-            }
+            defer { s.invalid = 0 }
             s.cutInvalid += s.invalid
+            if let limit, s.lines.count > limit {
+                let taken = Array(s.lines.prefix(Swift.max(0, limit)))
+                s.lines.removeFirst(taken.count)
+                return (taken, s.invalid)
+            }
+            defer { s.lines = [] }
             return (s.lines, s.invalid)
         }
         if invalid > 0 {
@@ -145,6 +153,8 @@ final class SocketTextSource: Sendable {
     }
 
     private func stop(graceful: Bool) async {
+        // The final batch of a graceful stop takes every line still buffered, whatever the rate bound.
+        if graceful { rateLimiter.release() }
         let (channel, task) = state.withLock { s -> ((any Channel)?, Task<Void, Never>?) in
             s.stopped = true
             if !graceful { s.lines = [] }
@@ -208,6 +218,8 @@ final class SocketTextSource: Sendable {
                     var output = LineSplitter.Output()
                     buffer.withUnsafeReadableBytes { splitter.feed($0, into: &output) }
                     append(output)
+                    // Backpressure: stop reading while the batches cannot take the lines already buffered.
+                    await rateLimiter.waitForCapacity(buffered: { bufferedCount }, stopped: { isStopped })
                 }
             }
         } catch {
@@ -260,6 +272,9 @@ extension StreamingContext {
     /// `start()` throws `SpateError.sourceFailed` if the first connection fails. If the server goes away
     /// later, the source reconnects with backoff and keeps what it already received. Lines that are not
     /// valid UTF-8 are dropped and reported in `BatchInfo.invalidRecords` rather than failing the stream.
+    ///
+    /// With backpressure or a maximum rate (`backpressure(_:)`), a batch takes at most the rate bound x batch
+    /// interval lines; the rest stay buffered, and reading pauses while about two batches of lines wait.
     public func socketTextStream(host: String, port: Int) -> DStream<String> {
         socketTextSource(host: host, port: port).stream
     }
@@ -271,6 +286,7 @@ extension StreamingContext {
         let stream = inputStream(name: "socketTextStream", hooks: source.hooks) { _ in
             source.cut(into: parallelism)
         }
+        rateControl.register(source.rateLimiter, sourceId: stream.id)
         return (stream, source)
     }
 }

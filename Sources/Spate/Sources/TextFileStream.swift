@@ -19,6 +19,8 @@ final class TextFileSource: Sendable {
         var seen: Set<String> = []
         var cutInvalid = 0
         var missingLogged = false
+        /// Set when a checkpoint restored `seen`: start() must not replace it with the current listing.
+        var restored = false
     }
 
     init(directory: String, newFilesOnly: Bool, logger: Logger) {
@@ -60,7 +62,7 @@ final class TextFileSource: Sendable {
                 reason: "\(directory) is a file, not a directory: pass the directory that new files are moved into")
         }
         let existing = newFilesOnly ? try listDataFiles() : []
-        state.withLock { $0.seen = Set(existing) }
+        state.withLock { s in if !s.restored { s.seen = Set(existing) } }
         logger.info("watching directory", metadata: ["ignoredExistingFiles": "\(existing.count)"])
     }
 
@@ -78,6 +80,10 @@ final class TextFileSource: Sendable {
 
     /// Reads the files that appeared since the last cut, in name order; their lines make the batch.
     func cut(into parallelism: Int) -> [[String]] {
+        cutDescribed(into: parallelism).parts
+    }
+
+    func cutDescribed(into parallelism: Int) -> (parts: [[String]], files: [String]) {
         let names: [String]
         do {
             names = try listDataFiles()
@@ -91,7 +97,7 @@ final class TextFileSource: Sendable {
                 logger.warning("cannot list the directory; batches stay empty until it is back", metadata: [
                     "error": "\(error)"])
             }
-            return Batch<String>.split([], into: parallelism)
+            return (Batch<String>.split([], into: parallelism), [])
         }
         let fresh = state.withLock { s -> [String] in
             let fresh = names.filter { !s.seen.contains($0) }
@@ -99,8 +105,14 @@ final class TextFileSource: Sendable {
             s.seen = Set(names)
             return fresh
         }
+        return (read(fresh, into: parallelism), fresh)
+    }
+
+    /// Reads the lines of `files` (names in the directory).
+    func read(_ files: [String], into parallelism: Int) -> [[String]] {
         var output = LineSplitter.Output()
         let base = URL(fileURLWithPath: directory, isDirectory: true)
+        let fresh = files
         for name in fresh {
             do {
                 let data = try Data(contentsOf: base.appendingPathComponent(name))

@@ -12,6 +12,12 @@ final class CatchUp: Sendable {
     /// The last applied time, if any.
     var last: BatchTime? { lastMs.withLock { $0.map(BatchTime.init(milliseconds:)) } }
 
+    /// The last applied time, in milliseconds (nil before the first batch).
+    var lastAppliedMs: Int? { lastMs.withLock { $0 } }
+
+    /// Sets the last applied time (on recovery from a checkpoint).
+    func restore(lastMs value: Int?) { lastMs.withLock { $0 = value } }
+
     /// Applies, in order, every time after the last applied one up to `time` (steps of `slideMs` from
     /// `zeroMs`), calling `step(stepTime, isFirst)`. The lock is held throughout, so concurrent callers wait
     /// and nothing is applied twice. Returns false when `time` had already been applied.

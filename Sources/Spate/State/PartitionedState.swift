@@ -34,4 +34,15 @@ final class PartitionedState<K: Hashable & Sendable, E: Sendable>: Sendable {
     func snapshot() -> [[(K, E)]] {
         slots.map { slot in slot.entries.withLock { $0.map { ($0.key, $0.value) } } }
     }
+
+    /// A copy of every partition's entries (copy-on-write: cheap until the next batch changes them).
+    func capture() -> [[K: E]] {
+        slots.map { slot in slot.entries.withLock { $0 } }
+    }
+
+    /// Replaces every entry (on recovery); keys are spread by this run's partitioner.
+    func replaceAll(_ entries: [(K, E)]) {
+        for slot in slots { slot.entries.withLock { $0.removeAll() } }
+        seed(entries)
+    }
 }

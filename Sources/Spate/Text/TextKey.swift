@@ -22,6 +22,16 @@ public struct TextKey: Sendable {
     @inlinable
     public init(bytes: UnsafeBufferPointer<UInt8>) {
         let n = bytes.count
+        #if _endian(little)
+        if n <= TextKey.inlineCapacity {
+            // Whole-word loads (overlapping at the tail) instead of a byte copy: keys are built per record.
+            let (a, b) = TextKey.load(bytes)
+            w0 = a
+            w1 = b | UInt64(n) << 56
+            long = nil
+            return
+        }
+        #endif
         if n <= TextKey.inlineCapacity {
             var words: (UInt64, UInt64) = (0, 0)
             withUnsafeMutableBytes(of: &words) { dst in
@@ -69,6 +79,29 @@ public struct TextKey: Sendable {
 
     /// The key as a String.
     public var string: String { withBytes { String(decoding: $0, as: UTF8.self) } }
+
+    /// Bytes 0..<n (n <= 15) of `p` as two little-endian words, reading only inside `p`.
+    @inlinable @inline(__always)
+    static func load(_ p: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64) {
+        let n = p.count
+        guard let base = p.baseAddress else { return (0, 0) }
+        let raw = UnsafeRawPointer(base)
+        if n >= 8 {
+            let lo = raw.loadUnaligned(as: UInt64.self)
+            if n == 8 { return (lo, 0) }
+            // The last 8 bytes end at n; shift out the ones already in `lo`.
+            let tail = raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) >> UInt64((16 - n) * 8)
+            return (lo, tail)
+        }
+        if n >= 4 {
+            let lo = UInt64(raw.loadUnaligned(as: UInt32.self))
+            let hi = UInt64(raw.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)) >> UInt64((8 - n) * 8)
+            return (lo | hi << 32, 0)
+        }
+        var w: UInt64 = 0
+        for i in 0..<n { w |= UInt64(base[i]) << UInt64(i * 8) }
+        return (w, 0)
+    }
 
     /// FNV-1a over 8-byte words, then a final mix: only used to speed up equality checks and hashing of long
     /// keys (the dictionary still runs its own seeded hash over it).

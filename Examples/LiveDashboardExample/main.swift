@@ -1,0 +1,39 @@
+import Foundation
+import Spate
+import SpateDashboard
+
+// A pipeline with a live dashboard, used by scripts/browser-test.sh and handy to try the dashboard:
+// `swift run LiveDashboardExample [port] [batch-ms]`.
+//
+// Batch k holds, for n = (k - 1) % 50 + 1, the words "alpha" x 3n, "beta" x 2n and "gamma" x n, so the bar chart of
+// per-batch counts must show alpha = 3n, beta = 2n, gamma = n for the batch it is labelled with, and the
+// line chart the total 6n. Every completed batch is printed as `batch <ms> n=<n>` for the test to compare.
+
+/// Writes a line to standard output at once (unbuffered, so a script reading the pipe sees it).
+@Sendable func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+
+let arguments = CommandLine.arguments
+let port = arguments.count > 1 ? Int(arguments[1]) ?? 4040 : 4040
+let batchMs = arguments.count > 2 ? Int(arguments[2]) ?? 1000 : 1000
+
+let ssc = StreamingContext(batchInterval: .milliseconds(batchMs), parallelism: 2)
+let batches: [[String]] = (1...3000).map { k in
+    let n = (k - 1) % 50 + 1
+    return Array(repeating: "alpha", count: 3 * n) + Array(repeating: "beta", count: 2 * n)
+        + Array(repeating: "gamma", count: n)
+}
+let words = ssc.queueStream(batches)
+let counts = words.map { ($0, 1) }.reduceByKey(+)
+counts.dashboard(.bar(title: "Words per batch", topK: 5))
+words.count().dashboard(.line(title: "Records per batch"))
+counts.dashboard(.table(title: "Word counts"))
+counts.foreachBatch { batch, time in
+    let n = batch.collect().first { $0.0 == "gamma" }?.1 ?? 0
+    say("batch \(time.milliseconds) n=\(n)")
+}
+
+let dashboard = try await ssc.dashboard(port: port)
+say("dashboard: \(dashboard.url)")
+try await ssc.start()
+try await ssc.awaitTermination()
+

@@ -1,0 +1,96 @@
+/// Backpressure settings, as Spark's `spark.streaming.backpressure.*` and `spark.streaming.receiver.maxRate`.
+///
+/// With `enabled`, a `PIDRateEstimator` per input source turns every completed batch's record count,
+/// processing delay and scheduling delay into a rate bound (records per second), so a job that cannot keep
+/// up ingests less instead of queueing batches without end. `rateStream`, `socketTextStream` and
+/// `receiverStream` honour min(`maxRatePerSecond`, estimate); a bounded batch takes at most bound x batch
+/// interval records and leaves the rest for the next batches (nothing is lost: a rate stream falls behind
+/// its nominal schedule, receivers keep records buffered and `ReceiverContext.awaitCapacity()` /
+/// the socket reader pause while about two batches are waiting).
+///
+/// `maxRatePerSecond` applies even when `enabled` is false, as Spark's `spark.streaming.receiver.maxRate`.
+/// ```swift
+/// ssc.backpressure(BackpressureConfiguration(enabled: true, maxRatePerSecond: 50_000))
+/// ```
+public struct BackpressureConfiguration: Sendable, Equatable {
+    /// Whether the rate estimator bounds the sources (Spark's `spark.streaming.backpressure.enabled`).
+    public var enabled: Bool
+    /// The bound, in records per second, before the first estimate
+    /// (Spark's `spark.streaming.backpressure.initialRate`); nil for none. Used only when `enabled`.
+    public var initialRate: Int?
+    /// The highest rate, in records per second, of each source, with or without backpressure
+    /// (Spark's `spark.streaming.receiver.maxRate`); nil for no maximum.
+    public var maxRatePerSecond: Int?
+    /// The PID estimator's proportional gain (0 or more; Spark's default 1.0).
+    public var proportional: Double
+    /// The PID estimator's integral gain (0 or more; Spark's default 0.2).
+    public var integral: Double
+    /// The PID estimator's derivative gain (0 or more; Spark's default 0.0).
+    public var derivative: Double
+    /// The lowest rate the estimator sets, in records per second (above 0; Spark's default 100).
+    public var minRate: Double
+
+    /// Settings with Spark's defaults: disabled, no initial or maximum rate, gains 1.0 / 0.2 / 0.0, min rate 100.
+    public init(
+        enabled: Bool = false,
+        initialRate: Int? = nil,
+        maxRatePerSecond: Int? = nil,
+        proportional: Double = 1.0,
+        integral: Double = 0.2,
+        derivative: Double = 0.0,
+        minRate: Double = 100
+    ) {
+        self.enabled = enabled
+        self.initialRate = initialRate
+        self.maxRatePerSecond = maxRatePerSecond
+        self.proportional = proportional
+        self.integral = integral
+        self.derivative = derivative
+        self.minRate = minRate
+    }
+
+    /// Checks every value; throws `SpateError.invalidArgument` saying what to change.
+    public func validate() throws {
+        if let maxRatePerSecond, maxRatePerSecond <= 0 {
+            throw SpateError.invalidArgument(
+                "backpressure maxRatePerSecond \(maxRatePerSecond) is not positive: set "
+                    + "BackpressureConfiguration.maxRatePerSecond to 1 or more records per second, or nil for no maximum")
+        }
+        if let initialRate, initialRate <= 0 {
+            throw SpateError.invalidArgument(
+                "backpressure initialRate \(initialRate) is not positive: set "
+                    + "BackpressureConfiguration.initialRate to 1 or more records per second, or nil for no initial bound")
+        }
+        try PIDRateEstimator.validate(proportional: proportional, integral: integral, derivative: derivative,
+                                      minRate: minRate)
+    }
+}
+
+extension StreamingContext {
+    /// The backpressure settings; set them before `start()`, which validates them.
+    ///
+    /// Setting them after `start()` has no effect and is reported as an error, like defining an operator
+    /// after start.
+    public var backpressureConfiguration: BackpressureConfiguration {
+        get { rateControl.configuration }
+        set { backpressure(newValue) }
+    }
+
+    /// Sets the backpressure settings (Spark's `spark.streaming.backpressure.*` and `receiver.maxRate`).
+    ///
+    /// Call it before `start()`; `start()` throws `SpateError.invalidArgument` if a value is invalid (such as
+    /// a negative gain). A call after `start()` has no effect and is reported by `awaitTermination()`.
+    public func backpressure(_ configuration: BackpressureConfiguration) {
+        state.withLock { s in
+            // Under the context's lock, so a concurrent start() sees either the old or the new settings.
+            guard s.phase == .initialized else {
+                let error = SpateError.invalidArgument(
+                    "backpressure(_:) was called after start(): configure backpressure before calling start()")
+                s.definitionErrors.append(error)
+                logger.error("\(error)")
+                return
+            }
+            rateControl.configuration = configuration
+        }
+    }
+}

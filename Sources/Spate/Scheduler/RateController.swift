@@ -1,0 +1,155 @@
+import Synchronization
+
+/// The rate bound of one input source (Spark's receiver `RateLimiter`, applied when a batch is cut).
+///
+/// The bound in records per second is min(`maxRatePerSecond`, latest estimate), where the estimate is the
+/// configured initial rate until the rate controller publishes one; no maximum and no estimate means no bound.
+/// A source asks `allowance()` when it cuts a batch and takes at most that many records, leaving the rest
+/// for later batches, so nothing is lost. Fractions of a record carry over to the next batch, so a bound of
+/// 150 records/s with 100 ms batches takes 15 records per batch, and 155 takes 15, 16, 15, 16, ...
+final class SourceRateLimiter: Sendable {
+    private struct State: Sendable {
+        var batchIntervalMs = 1000
+        var maxRate: Int?
+        var estimate: Int?
+        /// Set by a graceful stop: the final batches take everything still buffered.
+        var released = false
+        var carry = 0.0
+        var lastCutBound: Int?
+    }
+
+    private let state = Mutex(State())
+
+    /// Sets the batch interval and the configured rates, and forgets previous estimates (at `start()`).
+    func configure(batchIntervalMs: Int, maxRate: Int?, initialRate: Int?) {
+        state.withLock { s in
+            s = State()
+            s.batchIntervalMs = Swift.max(1, batchIntervalMs)
+            s.maxRate = maxRate
+            s.estimate = initialRate
+        }
+    }
+
+    private static func bound(_ s: State) -> Int? {
+        if s.released { return nil }
+        switch (s.maxRate, s.estimate) {
+        case let (max?, estimate?): return Swift.min(max, estimate)
+        case let (max?, nil): return max
+        case let (nil, estimate?): return estimate
+        case (nil, nil): return nil
+        }
+    }
+
+    /// The current bound in records per second, or nil when the source is not bounded.
+    var bound: Int? { state.withLock { Self.bound($0) } }
+
+    /// The bound the last `allowance()` applied (what `BatchInfo` reports for the batch just cut).
+    var lastCutBound: Int? { state.withLock { $0.lastCutBound } }
+
+    /// Takes a new estimate from the rate controller; like Spark, only positive rates are used.
+    func publish(estimatedRate: Double) {
+        guard estimatedRate.isFinite, estimatedRate >= 1 else { return }
+        let rate = estimatedRate >= Double(Int.max / 2) ? Int.max / 2 : Int(estimatedRate)
+        state.withLock { $0.estimate = rate }
+    }
+
+    /// How many records the batch being cut may take (nil: any number), and remembers the bound applied.
+    func allowance() -> Int? {
+        state.withLock { s in
+            guard let bound = Self.bound(s) else {
+                s.carry = 0
+                s.lastCutBound = nil
+                return nil
+            }
+            s.lastCutBound = bound
+            let credit = s.carry + Double(bound) * Double(s.batchIntervalMs) / 1000
+            let whole = credit.rounded(.down)
+            s.carry = credit - whole
+            return whole >= Double(Int.max / 2) ? Int.max / 2 : Int(whole)
+        }
+    }
+
+    /// Lifts the bound for good: a gracefully stopping source hands everything it holds to the final batch.
+    func release() { state.withLock { $0.released = true } }
+
+    /// How many buffered records make a receiver wait: two batches at the current bound (at least 1), or nil.
+    var capacity: Int? {
+        state.withLock { s in
+            guard let bound = Self.bound(s) else { return nil }
+            let records = Double(bound) * Double(2 * s.batchIntervalMs) / 1000
+            return records >= Double(Int.max / 2) ? Int.max / 2 : Swift.max(1, Int(records))
+        }
+    }
+
+    /// Waits while `buffered()` holds at least `capacity` records, polling a few times per batch interval.
+    /// Returns at once when unbounded; ends early when `stopped()` or the task is cancelled.
+    func waitForCapacity(buffered: () -> Int, stopped: () -> Bool) async {
+        let poll = Duration.milliseconds(Swift.max(1, Swift.min(50, state.withLock { $0.batchIntervalMs } / 10)))
+        while let capacity, buffered() >= capacity, !stopped(), !Task.isCancelled {
+            do { try await Task.sleep(for: poll) } catch { return }
+        }
+    }
+}
+
+/// A listener that feeds every completed batch to one `PIDRateEstimator` per rate-limited source and
+/// publishes the estimates to the sources' limiters, as Spark's `RateController`.
+final class RateController: StreamingListener {
+    private let limiters: [Int: SourceRateLimiter]
+    private let estimators: Mutex<[Int: PIDRateEstimator]>
+
+    init(limiters: [Int: SourceRateLimiter], estimators: [Int: PIDRateEstimator]) {
+        self.limiters = limiters
+        self.estimators = Mutex(estimators)
+    }
+
+    func batchCompleted(_ info: BatchInfo) {
+        guard let end = info.processingEndTime, let work = info.processingDelay,
+              let wait = info.schedulingDelay else { return }
+        for (id, limiter) in limiters {
+            guard let records = info.streamIdToNumRecords[id] else { continue }
+            let rate = estimators.withLock { e in
+                e[id]?.compute(time: end, numElements: records, processingDelay: work.wholeMilliseconds,
+                               schedulingDelay: wait.wholeMilliseconds)
+            }
+            if let rate { limiter.publish(estimatedRate: rate) }
+        }
+    }
+}
+
+/// The context's backpressure settings and the rate limiters of its sources.
+final class RateControl: Sendable {
+    private let state = Mutex<(configuration: BackpressureConfiguration, limiters: [Int: SourceRateLimiter])>(
+        (BackpressureConfiguration(), [:]))
+
+    var configuration: BackpressureConfiguration {
+        get { state.withLock { $0.configuration } }
+        set { state.withLock { $0.configuration = newValue } }
+    }
+
+    /// Makes the input stream `sourceId` honour the rate bound through `limiter`.
+    func register(_ limiter: SourceRateLimiter, sourceId: Int) {
+        state.withLock { $0.limiters[sourceId] = limiter }
+    }
+
+    /// The limiter of input stream `sourceId`, if that source honours rate bounds.
+    func limiter(for sourceId: Int) -> SourceRateLimiter? { state.withLock { $0.limiters[sourceId] } }
+
+    /// At `start()`: validates the configuration, sets up every limiter, and returns the rate controller
+    /// to register as a listener when backpressure is enabled.
+    func activate(batchIntervalMs: Int) throws -> RateController? {
+        let (config, limiters) = state.withLock { ($0.configuration, $0.limiters) }
+        try config.validate()
+        for limiter in limiters.values {
+            limiter.configure(batchIntervalMs: batchIntervalMs, maxRate: config.maxRatePerSecond,
+                              initialRate: config.enabled ? config.initialRate : nil)
+        }
+        guard config.enabled, !limiters.isEmpty else { return nil }
+        var estimators: [Int: PIDRateEstimator] = [:]
+        for id in limiters.keys {
+            estimators[id] = try PIDRateEstimator(
+                batchIntervalMilliseconds: batchIntervalMs, proportional: config.proportional,
+                integral: config.integral, derivative: config.derivative, minRate: config.minRate)
+        }
+        return RateController(limiters: limiters, estimators: estimators)
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import Synchronization
+
+/// A source whose batches can be rebuilt after a crash: each cut batch is described (a file list, an
+/// offset range, ...) so recovery can rebuild the batches that windows still need and the batches that
+/// were generated but not completed, and the source's position says where it continues.
+protocol RecoverableSource: Sendable {
+    associatedtype Element: Sendable
+    /// Cuts the batch for `time` and describes it for `replay`.
+    func cut(_ time: BatchTime) -> (parts: [[Element]], descriptor: Data)
+    /// Rebuilds a batch from its descriptor.
+    func replay(_ descriptor: Data, at time: BatchTime) throws -> [[Element]]
+    /// Where the source continues after the last cut.
+    func position() -> Data
+    /// Continues from a checkpointed position.
+    func restore(position: Data) throws
+}
+
+/// The checkpoint side of a recoverable source on the graph.
+struct RecoverableSourceHandle: Sendable {
+    let name: String
+    /// The source's position and the descriptors of batches at or after `keepFromMs`.
+    let checkpoint: @Sendable (_ keepFromMs: Int) -> SourceCheckpoint
+    /// Restores the position, rebuilds completed batches (history for windows) at once, and schedules the
+    /// pending ones to be rebuilt when their time is generated again.
+    let restore: @Sendable (_ checkpoint: SourceCheckpoint, _ completedMs: Int) throws -> Void
+}
+
+extension StreamingContext {
+    /// An input stream over a recoverable source.
+    func recoverableInputStream<S: RecoverableSource>(
+        name: String, hooks: SourceHooks = SourceHooks(), source: S
+    ) -> DStream<S.Element> {
+        let descriptors = Mutex<[Int: Data]>([:])
+        let replays = Mutex<[Int: Data]>([:])
+        let logger = self.logger
+        let interval = batchIntervalMs
+        let holder = NodeRef<S.Element>()
+        let stream = inputStream(name: name, hooks: hooks) { time -> [[S.Element]] in
+            let ms = time.milliseconds
+            let parts: [[S.Element]]
+            let descriptor: Data
+            if let d = replays.withLock({ $0.removeValue(forKey: ms) }) {
+                do {
+                    parts = try source.replay(d, at: time)
+                } catch {
+                    logger.error("cannot rebuild a recovered batch; it will be empty", metadata: [
+                        "source": "\(name)", "batch": "\(time)", "error": "\(error)"])
+                    parts = []
+                }
+                descriptor = d
+            } else {
+                (parts, descriptor) = source.cut(time)
+            }
+            // Keep descriptors as long as the source's batches are remembered, plus slack for the checkpoint.
+            let keep = ms - (holder.node?.rememberMs ?? 0) - 2 * interval
+            descriptors.withLock { d in
+                d[ms] = descriptor
+                if d.count > 8 { d = d.filter { $0.key >= keep } }
+            }
+            return parts
+        }
+        holder.set(stream)
+        let handle = RecoverableSourceHandle(
+            name: name,
+            checkpoint: { keepFrom in
+                SourceCheckpoint(
+                    position: source.position(),
+                    batches: descriptors.withLock { $0.filter { $0.key >= keepFrom } })
+            },
+            restore: { [stream] checkpoint, completedMs in
+                try source.restore(position: checkpoint.position)
+                for (t, d) in checkpoint.batches.sorted(by: { $0.key < $1.key }) {
+                    if t <= completedMs {
+                        let time = BatchTime(milliseconds: t)
+                        stream.put(try source.replay(d, at: time), at: time)
+                        descriptors.withLock { $0[t] = d }
+                    } else {
+                        replays.withLock { $0[t] = d }
+                    }
+                }
+            })
+        state.withLock { s in
+            var key = name
+            var n = 1
+            while s.recoverableSources[key] != nil { n += 1; key = "\(name)#\(n)" }
+            s.recoverableSources[key] = RecoverableSourceHandle(name: key, checkpoint: handle.checkpoint, restore: handle.restore)
+        }
+        return stream
+    }
+}

@@ -1,0 +1,185 @@
+import Foundation
+
+/// What a checkpoint holds (format version 1). Written as one file:
+///
+/// ```
+/// bytes 0..<8    magic "SPATECKP"
+/// bytes 8..<12   format version, UInt32 big-endian (1)
+/// bytes 12..<20  payload length, UInt64 big-endian
+/// bytes 20..<24  CRC-32 (IEEE) of the payload, UInt32 big-endian
+/// bytes 24...    payload: this struct as JSON (UTF-8)
+/// ```
+/// Operator states are keyed by the operator's name (`DStream.named(_:)`, or `<operator>#<n>` by definition
+/// order), and hold their keys and values as separate JSON arrays, so a rebuilt program whose operators
+/// have the same names and types restores them. Files are `checkpoint-<batch time ms>.spate`, written to a
+/// temporary file, fsynced, then renamed; the newest few are kept.
+struct CheckpointData: Codable, Sendable, Equatable {
+    static let currentVersion: UInt32 = 1
+
+    /// The batch interval of the program that wrote it.
+    var batchIntervalMs: Int
+    /// The clock's zero time: batch times are zeroMs + k x interval.
+    var zeroMs: Int
+    /// Every batch up to this time completed, outputs included.
+    var completedMs: Int
+    /// Batches generated but not completed when the checkpoint was taken; they run again on recovery.
+    var pendingMs: [Int]
+    /// Each source's position and recent batch descriptors, by source name.
+    var sources: [String: SourceCheckpoint]
+    /// Each stateful operator's state, by operator name.
+    var operators: [String: OperatorCheckpoint]
+    /// Wall-clock milliseconds when it was written.
+    var writtenAtMs: Int
+}
+
+/// A source's part of a checkpoint.
+struct SourceCheckpoint: Codable, Sendable, Equatable {
+    /// Where the source continues after the last generated batch.
+    var position: Data
+    /// How to rebuild recent batches (the ones windows still need, and the pending ones), by batch time.
+    var batches: [Int: Data]
+}
+
+/// A stateful operator's part of a checkpoint.
+struct OperatorCheckpoint: Codable, Sendable, Equatable {
+    /// The operator and its types, e.g. `updateStateByKey<String, Int>`: a program whose operator of the
+    /// same name has another kind cannot restore it.
+    var kind: String
+    /// The last batch time whose data the state includes.
+    var lastMs: Int?
+    /// JSON arrays: keys, values and, for some operators, extra per-key data.
+    var keys: Data
+    var values: Data
+    var extra: Data?
+}
+
+/// Errors reading or applying a checkpoint.
+enum CheckpointError: Error, CustomStringConvertible, Equatable {
+    case corrupt(path: String, reason: String)
+    case incompatible(String)
+    case notCodable(operatorName: String, type: String)
+
+    var description: String {
+        switch self {
+        case let .corrupt(path, reason):
+            return "checkpoint \(path) is corrupt (\(reason))"
+        case let .incompatible(message):
+            return message
+        case let .notCodable(name, type):
+            return "operator '\(name)' cannot be checkpointed: \(type) is not Codable; make its key and state "
+                + "types Codable, or remove ssc.checkpoint(directory:)"
+        }
+    }
+}
+
+/// Reads and writes checkpoint files.
+enum CheckpointFile {
+    static let magic = Array("SPATECKP".utf8)
+    static let prefix = "checkpoint-"
+    static let suffix = ".spate"
+
+    static func encode(_ data: CheckpointData) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let payload = try encoder.encode(data)
+        var out = Data(magic)
+        out.append(contentsOf: bigEndianBytes(CheckpointData.currentVersion))
+        out.append(contentsOf: bigEndianBytes(UInt64(payload.count)))
+        out.append(contentsOf: bigEndianBytes(CRC32.checksum(payload)))
+        out.append(payload)
+        return out
+    }
+
+    static func decode(_ bytes: Data, path: String) throws -> CheckpointData {
+        let b = [UInt8](bytes)
+        guard b.count >= 24, Array(b[0..<8]) == magic else {
+            throw CheckpointError.corrupt(path: path, reason: "no Spate checkpoint header")
+        }
+        let version = UInt32(bigEndian: b[8..<12])
+        guard version == CheckpointData.currentVersion else {
+            throw CheckpointError.corrupt(path: path, reason: "format version \(version), this Spate reads version \(CheckpointData.currentVersion)")
+        }
+        let length = UInt64(bigEndian: b[12..<20])
+        guard UInt64(b.count - 24) == length else {
+            throw CheckpointError.corrupt(path: path, reason: "truncated: \(b.count - 24) of \(length) payload bytes")
+        }
+        let payload = Data(b[24...])
+        guard CRC32.checksum(payload) == UInt32(bigEndian: b[20..<24]) else {
+            throw CheckpointError.corrupt(path: path, reason: "checksum mismatch")
+        }
+        do {
+            return try JSONDecoder().decode(CheckpointData.self, from: payload)
+        } catch {
+            throw CheckpointError.corrupt(path: path, reason: "unreadable payload: \(error)")
+        }
+    }
+
+    /// Checkpoint files in `directory`, newest first.
+    static func list(_ directory: URL) -> [(time: Int, url: URL)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.compactMap { name -> (Int, URL)? in
+            guard name.hasPrefix(prefix), name.hasSuffix(suffix),
+                  let t = Int(name.dropFirst(prefix.count).dropLast(suffix.count)) else { return nil }
+            return (t, directory.appendingPathComponent(name))
+        }.sorted { $0.0 > $1.0 }
+    }
+
+    /// Writes atomically: temporary file, fsync, rename, fsync of the directory.
+    static func write(_ data: CheckpointData, to directory: URL, keep: Int = 3) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(at: directory, withIntermediateDirectories: true)
+        let bytes = try encode(data)
+        let final = directory.appendingPathComponent("\(prefix)\(data.completedMs)\(suffix)")
+        let temp = directory.appendingPathComponent(".\(prefix)\(data.completedMs).tmp-\(getpid())")
+        try TextFilesWriter.syncWrite(bytes, to: temp)
+        guard rename(temp.path, final.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? fm.removeItem(at: temp)
+            throw SpateError.invalidArgument("cannot write checkpoint \(final.path): \(reason); check the directory's permissions and free space")
+        }
+        let fd = open(directory.path, O_RDONLY)
+        if fd >= 0 { fsync(fd); close(fd) }
+        for old in list(directory).dropFirst(keep) { try? fm.removeItem(at: old.url) }
+    }
+
+    /// The newest checkpoint that reads back intact; corrupt ones are skipped with a warning.
+    static func latest(in directory: URL, warn: (String) -> Void) -> CheckpointData? {
+        for entry in list(directory) {
+            do {
+                return try decode(try Data(contentsOf: entry.url), path: entry.url.path)
+            } catch {
+                warn("\(error); using the previous checkpoint")
+            }
+        }
+        return nil
+    }
+
+    private static func bigEndianBytes<I: FixedWidthInteger>(_ value: I) -> [UInt8] {
+        withUnsafeBytes(of: value.bigEndian) { Array($0) }
+    }
+}
+
+extension FixedWidthInteger {
+    init(bigEndian bytes: ArraySlice<UInt8>) {
+        var v: Self = 0
+        for b in bytes { v = (v << 8) | Self(b) }
+        self = v
+    }
+}
+
+/// CRC-32 (IEEE 802.3), to detect truncated or flipped checkpoint bytes.
+enum CRC32 {
+    static let table: [UInt32] = (0..<256).map { i -> UInt32 in
+        var c = UInt32(i)
+        for _ in 0..<8 { c = (c & 1) != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+        return c
+    }
+
+    static func checksum(_ data: Data) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        data.withUnsafeBytes { raw in
+            for b in raw { crc = table[Int((crc ^ UInt32(b)) & 0xFF)] ^ (crc >> 8) }
+        }
+        return crc ^ 0xFFFF_FFFF
+    }
+}

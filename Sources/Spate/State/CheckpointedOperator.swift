@@ -1,0 +1,94 @@
+import Foundation
+import Synchronization
+
+/// A stateful operator whose state goes into checkpoints.
+protocol CheckpointedOperator: AnyObject, Sendable {
+    /// The name the state is stored under: the stream's `named(_:)` name, or `<operator>#<n>`.
+    var checkpointName: String { get }
+    /// The operator and its types; a checkpoint of another kind under the same name cannot be restored.
+    var kind: String { get }
+    /// Whether the key and state types are Codable (checked when checkpointing is enabled).
+    var isCodable: Bool { get }
+    /// Copies the state on the batch loop (cheap: copy-on-write); the returned closure encodes it later.
+    func snapshot() -> @Sendable () throws -> OperatorCheckpoint
+    /// Replaces the state with a checkpointed one.
+    func restore(_ checkpoint: OperatorCheckpoint) throws
+}
+
+/// The checkpoint participant of a keyed stateful operator: its state is a set of `(key, entry)` pairs
+/// (spread over hash partitions at run time, so the partition count may change between runs) and the time
+/// of the last batch applied.
+final class KeyedStateCheckpoint<K: Hashable & Sendable, E: Sendable>: CheckpointedOperator {
+    let kind: String
+    private let defaultName: String
+    private let node: NodeName
+    private let capture: @Sendable () -> (lastMs: Int?, entries: [[K: E]])
+    private let apply: @Sendable (_ lastMs: Int?, _ entries: [(K, E)]) -> Void
+
+    init(
+        kind: String, defaultName: String, node: NodeName,
+        capture: @escaping @Sendable () -> (lastMs: Int?, entries: [[K: E]]),
+        apply: @escaping @Sendable (_ lastMs: Int?, _ entries: [(K, E)]) -> Void
+    ) {
+        self.kind = kind
+        self.defaultName = defaultName
+        self.node = node
+        self.capture = capture
+        self.apply = apply
+    }
+
+    var checkpointName: String { node.name ?? defaultName }
+
+    var isCodable: Bool { DynamicCodable.isCodable(K.self) && DynamicCodable.isCodable(E.self) }
+
+    func snapshot() -> @Sendable () throws -> OperatorCheckpoint {
+        let (lastMs, parts) = capture()
+        let name = checkpointName, kind = self.kind
+        return {
+            var keys: [K] = [], values: [E] = []
+            let total = parts.reduce(0) { $0 + $1.count }
+            keys.reserveCapacity(total)
+            values.reserveCapacity(total)
+            for part in parts {
+                for (k, e) in part { keys.append(k); values.append(e) }
+            }
+            return OperatorCheckpoint(
+                kind: kind, lastMs: lastMs,
+                keys: try DynamicCodable.encode(keys, operatorName: name),
+                values: try DynamicCodable.encode(values, operatorName: name), extra: nil)
+        }
+    }
+
+    func restore(_ checkpoint: OperatorCheckpoint) throws {
+        let name = checkpointName
+        guard checkpoint.kind == kind else {
+            throw CheckpointError.incompatible(
+                "operator '\(name)' is \(kind) in this program but \(checkpoint.kind) in the checkpoint: "
+                    + "give it another name with .named(_:), or start from an empty checkpoint directory")
+        }
+        let keys = try DynamicCodable.decode([K].self, from: checkpoint.keys, operatorName: name)
+        let values = try DynamicCodable.decode([E].self, from: checkpoint.values, operatorName: name)
+        guard keys.count == values.count else {
+            throw CheckpointError.incompatible("operator '\(name)': \(keys.count) keys but \(values.count) values in the checkpoint")
+        }
+        apply(checkpoint.lastMs, Array(zip(keys, values)))
+    }
+}
+
+/// The user-given name of a stream, read when checkpoints are written (`DStream.named(_:)` may come after
+/// the operator was defined).
+final class NodeName: Sendable {
+    private let value = Mutex<String?>(nil)
+    var name: String? { value.withLock { $0 } }
+    func set(_ name: String) { value.withLock { $0 = name } }
+}
+
+extension StreamingContext {
+    /// Registers a stateful operator for checkpoints; returns its default name (`<operator>#<n>`).
+    func addCheckpointed(operatorName: String, _ make: (String) -> any CheckpointedOperator) {
+        state.withLock { s in
+            let n = s.checkpointed.filter { $0.kind.hasPrefix(operatorName + "<") }.count + 1
+            s.checkpointed.append(make("\(operatorName)#\(n)"))
+        }
+    }
+}
