@@ -39,6 +39,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "NetworkWordCount", dependencies: ["Spate"], path: "Examples/NetworkWordCount"),
+        .executableTarget(name: "RecoveryProbe", dependencies: ["Spate"], path: "Tests/RecoveryProbe"),
         .testTarget(name: "SpateTests", dependencies: ["Spate"]),
         .target(name: "SpateML", dependencies: ["Spate", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "SpateMLTests", dependencies: ["SpateML", "Spate"]),

@@ -11,6 +11,7 @@ import Testing
             let reference = s.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r\n" || $0 == "\n" })
                 .map(String.init)
             #expect(words == reference, "\(s)")
+            #expect(Utf8Text(s).wordKeys.map(\.string) == reference)
             var visited: [String] = []
             Utf8Text(s).forEachWord { visited.append($0.string) }
             #expect(visited == reference)

@@ -7,14 +7,14 @@ enum WordCount {
     static let input = Inputs.wordCountBatches(batchesPerMeasurement)
     static var lines: Int { batchesPerMeasurement * Inputs.linesPerBatch }
 
-    /// The engine on the fast text path: `Utf8Text` lines, word views, `TextKey` keys.
+    /// The engine on the fast text path: `Utf8Text` lines, words straight to `TextKey` keys.
     static func engine(_ benchmark: Benchmark) async throws {
         let input = Self.input
         let ssc = benchmarkContext()
         let out = OutputCounter()
         ssc.queueStream(lines: input.map(\.lines))
-            .flatMap { $0.words }
-            .map { (TextKey($0), 1) }
+            .flatMap { $0.wordKeys }
+            .map { ($0, 1) }
             .reduceByKey(+)
             .foreachBatch { batch, _ in out.add(batch.count) }
         try await ssc.start()

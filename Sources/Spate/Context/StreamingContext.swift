@@ -39,6 +39,7 @@ public final class StreamingContext: Sendable {
         var checkpointIntervalMs: Int?
         var recovery: CheckpointData?
         var recoverableSources: [String: RecoverableSourceHandle] = [:]
+        var signalHandlers: [SignalHandlers] = []
     }
 
     /// A context producing one batch every `batchInterval`.

@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// The generator behind `rateStream(recordsPerSecond:)`: it computes each batch from the batch time alone, so
@@ -7,6 +8,8 @@ final class RateSource: Sendable {
     private let context: StreamingContext
     /// Values emitted so far (the next value to emit).
     private let emitted = Mutex(0)
+    /// Set when a checkpoint restored `emitted`, so start() keeps it.
+    private let restored = Mutex(false)
     /// The backpressure / max-rate bound: a bounded batch takes fewer values and the generator falls behind.
     let rateLimiter = SourceRateLimiter()
 
@@ -25,7 +28,16 @@ final class RateSource: Sendable {
                 "rateStream(recordsPerSecond: \(recordsPerSecond)): the rate must be positive; "
                     + "use 1 or more records per second, such as rateStream(recordsPerSecond: 100)")
         }
-        emitted.withLock { $0 = 0 }
+        if !restored.withLock({ $0 }) { emitted.withLock { $0 = 0 } }
+    }
+
+    /// The next value to emit (the source's checkpointed position).
+    var position: Int { emitted.withLock { $0 } }
+
+    /// Continues from a checkpointed position.
+    func restore(position: Int) {
+        emitted.withLock { $0 = position }
+        restored.withLock { $0 = true }
     }
 
     /// How many values exist `elapsedMs` after the zero time: recordsPerSecond x elapsed seconds, rounded down
@@ -42,6 +54,11 @@ final class RateSource: Sendable {
 
     /// The values from the running count up to the total due at `time`, split into contiguous partitions.
     func cut(_ time: BatchTime, into parallelism: Int) -> [[Int]] {
+        Self.parts(cutRange(time), into: parallelism)
+    }
+
+    /// The values of the batch at `time`.
+    func cutRange(_ time: BatchTime) -> Range<Int> {
         let zero = context.state.withLock { $0.zeroMs }
         let due = total(afterMs: time.milliseconds - zero)
         let allowance = rateLimiter.allowance()
@@ -55,6 +72,11 @@ final class RateSource: Sendable {
             next = to
             return from..<to
         }
+        return range
+    }
+
+    /// `range` split in `parallelism` contiguous partitions.
+    static func parts(_ range: Range<Int>, into parallelism: Int) -> [[Int]] {
         let n = Swift.max(1, parallelism)
         let size = range.count / n, extra = range.count % n
         var parts: [[Int]] = []
@@ -81,10 +103,38 @@ extension StreamingContext {
     public func rateStream(recordsPerSecond: Int) -> DStream<Int> {
         let source = RateSource(recordsPerSecond: recordsPerSecond, context: self)
         let parallelism = self.parallelism
-        let stream = inputStream(name: "rateStream", hooks: source.hooks) { time in
-            source.cut(time, into: parallelism)
-        }
+        let stream = recoverableInputStream(
+            name: "rateStream", hooks: source.hooks,
+            source: RecoverableRateSource(source: source, parallelism: parallelism))
         rateControl.register(source.rateLimiter, sourceId: stream.id)
         return stream
+    }
+}
+
+/// Checkpoint support: a batch is described by its value range, the position is the next value.
+struct RecoverableRateSource: RecoverableSource {
+    let source: RateSource
+    let parallelism: Int
+
+    func cut(_ time: BatchTime) -> (parts: [[Int]], descriptor: Data) {
+        let range = source.cutRange(time)
+        return (RateSource.parts(range, into: parallelism), Data("\(range.lowerBound),\(range.upperBound)".utf8))
+    }
+
+    func replay(_ descriptor: Data, at time: BatchTime) throws -> [[Int]] {
+        let bounds = String(decoding: descriptor, as: UTF8.self).split(separator: ",").compactMap { Int($0) }
+        guard bounds.count == 2, bounds[0] <= bounds[1] else {
+            throw SpateError.invalidArgument("rateStream: unreadable checkpointed range at \(time)")
+        }
+        return RateSource.parts(bounds[0]..<bounds[1], into: parallelism)
+    }
+
+    func position() -> Data { Data("\(source.position)".utf8) }
+
+    func restore(position: Data) throws {
+        guard let next = Int(String(decoding: position, as: UTF8.self)) else {
+            throw SpateError.invalidArgument("rateStream: unreadable checkpointed position")
+        }
+        source.restore(position: next)
     }
 }

@@ -54,6 +54,10 @@ extension StreamingContext {
     /// The time origin of batch times (0 for the manual clock), set at `start()`.
     var zeroTimeMs: Int { state.withLock { $0.zeroMs } }
 
+    /// The clock's zero time: batch times are zero + k x batch interval. Set by `start()` (from the
+    /// checkpoint when recovering).
+    public var zeroTime: BatchTime { BatchTime(milliseconds: zeroTimeMs) }
+
     /// Records an invalid operator definition; `start()` (and `advance(by:)`) will throw it.
     func recordDefinitionError(_ error: SpateError) {
         state.withLock { $0.definitionErrors.append(error) }

@@ -1,0 +1,57 @@
+import Foundation
+import Spate
+
+// A small streaming program for the recovery tests: the tests start it as a child process, kill it with
+// SIGKILL at random points, start it again, and compare its output with an uninterrupted run's.
+//
+// Usage: RecoveryProbe <checkpoint dir> <output dir> <batches> <interval ms> [receiver-file]
+// Output folders go under <output dir>/<zero time>/ so runs that never checkpointed (and so started a new
+// timeline) are told apart. The program stops gracefully after batch <batches> and exits 0.
+let args = CommandLine.arguments
+guard args.count >= 5, let batches = Int(args[3]), let intervalMs = Int(args[4]) else {
+    FileHandle.standardError.write(Data("usage: RecoveryProbe <checkpoint> <output> <batches> <interval ms>\n".utf8))
+    exit(2)
+}
+let checkpoint = URL(fileURLWithPath: args[1])
+let output = args[2]
+
+final class StopAfter: StreamingListener {
+    let lastMs: @Sendable () -> Int
+    let ssc: StreamingContext
+    init(ssc: StreamingContext, lastMs: @escaping @Sendable () -> Int) { self.ssc = ssc; self.lastMs = lastMs }
+    func batchCompleted(_ info: BatchInfo) {
+        if info.batchTime.milliseconds >= lastMs() {
+            Task { await ssc.stop(graceful: true) }
+        }
+    }
+}
+
+let ssc = try StreamingContext.getOrCreate(checkpoint: checkpoint) {
+    let ssc = StreamingContext(batchInterval: .milliseconds(intervalMs), parallelism: 2)
+    let events = ssc.rateStream(recordsPerSecond: 40_000)
+    let pairs = events.map { ("k\($0 % 7)", $0) }
+    let totals = pairs.updateStateByKey { (values: [Int], state: Int?) -> Int? in
+        (state ?? 0) + values.reduce(0, +)
+    }.named("totals").checkpoint(interval: .milliseconds(2 * intervalMs))
+    let windowed = try pairs.mapValues { _ in 1 }
+        .reduceByKeyAndWindow(+, inverse: -, length: .milliseconds(4 * intervalMs), slide: .milliseconds(2 * intervalMs))
+        .named("window")
+    let sorted = { @Sendable (batch: Batch<(String, Int)>) in
+        Batch(time: batch.time, elements: batch.collect().sorted { $0.0 < $1.0 })
+    }
+    // The zero time is known once start() set it (from the checkpoint when recovering), before any batch.
+    let zero = { @Sendable in ssc.zeroTime.milliseconds }
+    totals.transform(sorted).foreachBatch { batch, time in
+        try ProbeOutput.save(batch, base: output, zero: zero(), name: "totals", time: time)
+    }
+    windowed.transform(sorted).foreachBatch { batch, time in
+        try ProbeOutput.save(batch, base: output, zero: zero(), name: "window", time: time)
+    }
+    return ssc
+}
+ssc.stopGracefullyOnSignals()
+let listener = StopAfter(ssc: ssc) { [ssc] in ssc.zeroTime.milliseconds + batches * intervalMs }
+ssc.addListener(listener)
+try await ssc.start()
+try await ssc.awaitTermination()
+exit(0)

@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+@testable import Spate
+
+/// Recovery from real crashes: the RecoveryProbe program (Tests/RecoveryProbe) runs as a child process and is
+/// killed with SIGKILL at seeded random points, then started again from its checkpoints; in the end its
+/// output files equal, byte for byte, those of a run that was never killed.
+@Suite(.serialized) struct CrashRecoveryTests {
+    static let batches = 250
+    static let intervalMs = 40
+
+    static var probe: URL {
+        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [here, here.deletingLastPathComponent()].map { $0.appendingPathComponent("RecoveryProbe") }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
+    }
+
+    static func launch(_ checkpoint: URL, _ output: URL, batches: Int = batches) throws -> Process {
+        let p = Process()
+        p.executableURL = probe
+        p.arguments = [checkpoint.path, output.path, "\(batches)", "\(intervalMs)"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
+    static func waitForExit(_ p: Process, timeout: Duration = .seconds(60)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while p.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+        if p.isRunning { p.terminate(); return false }
+        return true
+    }
+
+    /// Output files of the timeline of the newest checkpoint, keyed by time relative to the zero time.
+    static func outputs(_ checkpoint: URL, _ output: URL) throws -> [String: Data] {
+        let data = try #require(CheckpointFile.latest(in: checkpoint, warn: { _ in }))
+        let dir = output.appendingPathComponent("\(data.zeroMs)")
+        var files: [String: Data] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir.path) where !name.hasPrefix(".") {
+            // name-<time>.txt
+            let parts = name.dropLast(4).split(separator: "-")
+            let time = Int(parts.last!)! - data.zeroMs
+            guard time <= batches * intervalMs else { continue }
+            files["\(parts.first!)@\(time)"] = try Data(contentsOf: dir.appendingPathComponent(name))
+        }
+        return files
+    }
+
+    static func tempDir(_ name: String) -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("spate-\(name)-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    @Test func killNineAtRandomPointsLosesAndDoublesNothing() async throws {
+        let root = Self.tempDir("crash")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let (refCkpt, refOut) = (root.appendingPathComponent("ref-ckpt"), root.appendingPathComponent("ref-out"))
+        let reference = try Self.launch(refCkpt, refOut)
+        #expect(await Self.waitForExit(reference))
+        #expect(reference.terminationStatus == 0)
+
+        let (ckpt, out) = (root.appendingPathComponent("ckpt"), root.appendingPathComponent("out"))
+        var rng = SeededGenerator(seed: 20261125)
+        var kills = 0
+        var recoveries = 0
+        // At least 20 kills; a run that finished before its kill point does not count.
+        for _ in 0..<40 where kills < 20 {
+            let hadCheckpoint = !CheckpointFile.list(ckpt).isEmpty
+            let p = try Self.launch(ckpt, out)
+            try await Task.sleep(for: .milliseconds(Int.random(in: 60...400, using: &rng)))
+            if p.isRunning {
+                kill(p.processIdentifier, SIGKILL)
+                kills += 1
+                if hadCheckpoint { recoveries += 1 }
+            }
+            _ = await Self.waitForExit(p)
+        }
+        let last = try Self.launch(ckpt, out)
+        #expect(await Self.waitForExit(last))
+        #expect(last.terminationStatus == 0)
+        #expect(kills == 20)
+        #expect(recoveries >= 15)
+
+        let want = try Self.outputs(refCkpt, refOut)
+        let got = try Self.outputs(ckpt, out)
+        #expect(want.count == Self.batches + Self.batches / 2)
+        #expect(Set(got.keys) == Set(want.keys))
+        let differing = want.keys.filter { got[$0] != want[$0] }.sorted()
+        #expect(differing.isEmpty, "differing outputs: \(differing.prefix(5))")
+    }
+
+    @Test func sigtermStopsGracefullyWithAFinalCheckpointAndExitZero() async throws {
+        let root = Self.tempDir("sigterm")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let (ckpt, out) = (root.appendingPathComponent("ckpt"), root.appendingPathComponent("out"))
+        let p = try Self.launch(ckpt, out, batches: 100_000)
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(p.isRunning)
+        kill(p.processIdentifier, SIGTERM)
+        #expect(await Self.waitForExit(p, timeout: .seconds(20)))
+        #expect(p.terminationStatus == 0)
+        let data = try #require(CheckpointFile.latest(in: ckpt, warn: { _ in }))
+        #expect(data.pendingMs.isEmpty)
+        // The final checkpoint is of the last batch whose output was written.
+        let written = try FileManager.default.contentsOfDirectory(
+            atPath: out.appendingPathComponent("\(data.zeroMs)").path)
+            .filter { $0.hasPrefix("totals-") }
+            .compactMap { Int($0.dropFirst("totals-".count).dropLast(4)) }
+        #expect(written.max() == data.completedMs)
+    }
+}
