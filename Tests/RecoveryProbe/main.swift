@@ -14,6 +14,12 @@ guard args.count >= 5, let batches = Int(args[3]), let intervalMs = Int(args[4])
 }
 let checkpoint = URL(fileURLWithPath: args[1])
 let output = args[2]
+if args.count >= 6 {
+    // Reliable-receiver mode: read an upstream file through a receiver that acknowledges (advances the
+    // upstream's acknowledged line count) only after storeReliably returned.
+    try await ReceiverProbe.run(checkpoint: checkpoint, output: output, intervalMs: intervalMs, upstream: args[5])
+    exit(0)
+}
 
 final class StopAfter: StreamingListener {
     let lastMs: @Sendable () -> Int

@@ -110,4 +110,48 @@ import Testing
             .compactMap { Int($0.dropFirst("totals-".count).dropLast(4)) }
         #expect(written.max() == data.completedMs)
     }
+
+    @Test func reliableReceiverLosesNothingAcrossKillNine() async throws {
+        let root = Self.tempDir("wal")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let upstream = root.appendingPathComponent("upstream.txt")
+        let records = (0..<4000).map { "record-\($0)" }
+        try Data(records.map { $0 + "\n" }.joined().utf8).write(to: upstream)
+        let (ckpt, out) = (root.appendingPathComponent("ckpt"), root.appendingPathComponent("out"))
+        func launch() throws -> Process {
+            let p = Process()
+            p.executableURL = Self.probe
+            p.arguments = [ckpt.path, out.path, "0", "\(Self.intervalMs)", upstream.path]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            return p
+        }
+        var rng = SeededGenerator(seed: 7)
+        var kills = 0
+        for _ in 0..<30 where kills < 8 {
+            let p = try launch()
+            try await Task.sleep(for: .milliseconds(Int.random(in: 40...150, using: &rng)))
+            if p.isRunning { kill(p.processIdentifier, SIGKILL); kills += 1 }
+            _ = await Self.waitForExit(p)
+        }
+        let acked = Int(try String(contentsOf: URL(fileURLWithPath: upstream.path + ".ack"), encoding: .utf8)) ?? 0
+        #expect(kills == 8)
+        #expect(acked > 0 && acked < records.count, "the kills should land while the upstream is being read")
+        let last = try launch()
+        #expect(await Self.waitForExit(last))
+        #expect(last.terminationStatus == 0)
+        // Every record the receiver acknowledged reached an output, across all timelines.
+        var seen = Set<String>()
+        for zero in try FileManager.default.contentsOfDirectory(atPath: out.path) {
+            let dir = out.appendingPathComponent(zero)
+            for name in try FileManager.default.contentsOfDirectory(atPath: dir.path) where name.hasPrefix("recv-") {
+                let text = try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)
+                seen.formUnion(text.split(separator: "\n").map(String.init))
+            }
+        }
+        let missing = Set(records).subtracting(seen)
+        #expect(missing.isEmpty, "lost \(missing.count) records, e.g. \(missing.sorted().prefix(3))")
+        #expect(seen.isSubset(of: Set(records)))
+    }
 }

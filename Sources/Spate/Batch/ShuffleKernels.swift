@@ -18,7 +18,7 @@ enum ShuffleKernels {
         // Phase 1: one dictionary per input partition, then split by key hash (once per distinct key).
         let pieces: [[[K: C]]] = Parallel.map(stage.count) { p in
             var local: [K: C] = [:]
-            stage.run(p, batch) { kv in
+            stage.forEach(p, batch) { kv in
                 // One lookup for keys already seen (the common case); a second only to insert a new key.
                 if let i = local.index(forKey: kv.0) {
                     local.values[i] = mergeValue(local.values[i], kv.1)
@@ -86,7 +86,7 @@ enum ShuffleKernels {
         let P = partitioner.partitions
         return Parallel.map(stage.count) { p in
             var split = Array(repeating: HashedRows<K, V>(), count: P)
-            stage.run(p, batch) { kv in
+            stage.forEach(p, batch) { kv in
                 let h = kv.0.hashValue
                 let j = partitioner.partition(hashValue: h)
                 split[j].rows.append(kv)
@@ -202,7 +202,7 @@ enum ShuffleKernels {
         let pieces: [[[T]]] = Parallel.map(stage.count) { p in
             var split = Array(repeating: [T](), count: n)
             var next = p % n
-            stage.run(p, batch) { x in
+            stage.forEach(p, batch) { x in
                 split[next].append(x)
                 next = next + 1 == n ? 0 : next + 1
             }

@@ -11,11 +11,15 @@ struct Stage<T: Sendable>: Sendable {
     @usableFromInline let run: @Sendable (_ partition: Int, _ batch: BatchRun, _ sink: (T) -> Void) -> Void
     /// Collects one partition into an array (for stages over arrays: the array itself, no copy).
     @usableFromInline let collect: @Sendable (_ partition: Int, _ batch: BatchRun) -> [T]
+    /// The partitions, when the stage is over arrays: specialized code (narrow operators, kernels) then
+    /// loops over them directly instead of calling `run`, which may have been built in generic code.
+    @usableFromInline let arrays: [[T]]?
 
     @inlinable
     init(count: Int, run: @escaping @Sendable (_ partition: Int, _ batch: BatchRun, _ sink: (T) -> Void) -> Void) {
         self.count = count
         self.run = run
+        self.arrays = nil
         self.collect = { p, batch in
             var out: [T] = []
             run(p, batch) { out.append($0) }
@@ -32,6 +36,7 @@ struct Stage<T: Sendable>: Sendable {
         self.count = count
         self.run = run
         self.collect = collect
+        self.arrays = nil
     }
 
     /// A stage over partitions that are already arrays.
@@ -42,6 +47,17 @@ struct Stage<T: Sendable>: Sendable {
             for x in partitions[p] { sink(x) }
         }
         self.collect = { p, _ in partitions[p] }
+        self.arrays = partitions
+    }
+
+    /// Pushes partition `p`'s records into `body`: a plain loop over the array when the stage has one.
+    @inlinable @inline(__always)
+    func forEach(_ p: Int, _ batch: BatchRun, _ body: (T) -> Void) {
+        if let arrays {
+            for x in arrays[p] { body(x) }
+        } else {
+            run(p, batch, body)
+        }
     }
 
     @inlinable
@@ -57,6 +73,11 @@ struct Stage<T: Sendable>: Sendable {
     /// A narrow transformation: `body` is called once per record with a sink for the outputs.
     @inlinable
     func narrow<U: Sendable>(_ body: @escaping @Sendable (T, BatchRun, (U) -> Void) -> Void) -> Stage<U> {
+        if let arrays {
+            return Stage<U>(count: count) { p, batch, sink in
+                for x in arrays[p] { body(x, batch, sink) }
+            }
+        }
         let parent = self.run
         return Stage<U>(count: count) { p, batch, sink in
             parent(p, batch) { x in body(x, batch, sink) }

@@ -14,6 +14,13 @@ protocol RecoverableSource: Sendable {
     func position() -> Data
     /// Continues from a checkpointed position.
     func restore(position: Data) throws
+    /// Called once a checkpoint holding this source's `checkpoint` is on disk (a write-ahead log drops what
+    /// no checkpoint needs any more).
+    func checkpointWritten(_ checkpoint: SourceCheckpoint)
+}
+
+extension RecoverableSource {
+    func checkpointWritten(_ checkpoint: SourceCheckpoint) {}
 }
 
 /// The checkpoint side of a recoverable source on the graph.
@@ -24,6 +31,8 @@ struct RecoverableSourceHandle: Sendable {
     /// Restores the position, rebuilds completed batches (history for windows) at once, and schedules the
     /// pending ones to be rebuilt when their time is generated again.
     let restore: @Sendable (_ checkpoint: SourceCheckpoint, _ completedMs: Int) throws -> Void
+    /// Called after a checkpoint with this source's part was written.
+    let written: @Sendable (_ checkpoint: SourceCheckpoint) -> Void
 }
 
 extension StreamingContext {
@@ -79,12 +88,14 @@ extension StreamingContext {
                         replays.withLock { $0[t] = d }
                     }
                 }
-            })
+            },
+            written: { source.checkpointWritten($0) })
         state.withLock { s in
             var key = name
             var n = 1
             while s.recoverableSources[key] != nil { n += 1; key = "\(name)#\(n)" }
-            s.recoverableSources[key] = RecoverableSourceHandle(name: key, checkpoint: handle.checkpoint, restore: handle.restore)
+            s.recoverableSources[key] = RecoverableSourceHandle(
+                name: key, checkpoint: handle.checkpoint, restore: handle.restore, written: handle.written)
         }
         return stream
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Synchronization
 
@@ -43,8 +44,13 @@ public final class ReceiverContext<Element: Sendable>: Sendable {
         case stop
     }
 
+    /// The write-ahead log, when the context checkpoints and the elements are Codable.
+    private let log = Mutex<WriteAheadLog<Element>?>(nil)
+
     private struct State: Sendable {
         var buffer: [Element] = []
+        /// Sequence number (in the write-ahead log) of `buffer[0]`.
+        var bufferStartSeq = 0
         var stopped = false
         var signal: Signal?
         var waiter: CheckedContinuation<Void, Never>?
@@ -57,36 +63,82 @@ public final class ReceiverContext<Element: Sendable>: Sendable {
 
     /// Stores one record for the next batch. Records stored after the receiver stopped are dropped.
     public func store(_ element: Element) {
-        state.withLock { s in
-            guard !s.stopped else { return }
-            s.buffer.append(element)
-            s.storedSinceStart += 1
-        }
+        store(contentsOf: CollectionOfOne(element))
     }
 
-    /// Stores several records for the next batch, in order.
+    /// Stores records for the next batches. With checkpointing on, they are appended to the write-ahead
+    /// log first (without waiting for the disk; use `storeReliably(_:)` to acknowledge an upstream).
     public func store(contentsOf elements: some Sequence<Element>) {
         let elements = Array(elements)
-        state.withLock { s in
-            guard !s.stopped else { return }
-            s.buffer.append(contentsOf: elements)
-            s.storedSinceStart += elements.count
+        do {
+            try append(elements, sync: false)
+        } catch {
+            reportError("cannot write received records to the write-ahead log", error)
         }
     }
 
-    /// Waits while backpressure or a maximum rate keeps records waiting: while the records stored and not yet
-    /// taken by a batch reach about two batches at the current rate bound. Returns at once when the stream
-    /// is not rate-bounded, and when the receiver stops or its task is cancelled.
-    ///
-    /// `store` never blocks, so records stored faster than the bound wait in memory for later batches (none
-    /// is lost). A receiving loop that awaits this before storing keeps that memory bounded and slows its
-    /// producer instead, as Spark's blocking `store` does:
-    /// ```swift
-    /// while !context.isStopped {
-    ///     await context.awaitCapacity()
-    ///     context.store(try await next())
-    /// }
-    /// ```
+    /// Stores records and returns only once they are safe: written and fsynced to the write-ahead log when
+    /// the context checkpoints (Spark's reliable receiver `store`). Acknowledge the upstream after it
+    /// returns; after a crash, `StreamingContext.getOrCreate` replays them. Throws if the log cannot be
+    /// written, in which case the upstream must not be acknowledged.
+    public func storeReliably(_ elements: [Element]) throws {
+        try append(elements, sync: true)
+    }
+
+    private func append(_ elements: [Element], sync: Bool) throws {
+        try log.withLock { log in
+            try state.withLock { s in
+                guard !s.stopped else { return }
+                if let log { try log.append(elements, sync: sync) }
+                s.buffer.append(contentsOf: elements)
+                s.storedSinceStart += elements.count
+            }
+        }
+    }
+
+    /// Opens the write-ahead log in `directory`. Unless a checkpoint restores a position afterwards,
+    /// every logged record goes back into the buffer (a crash before the first checkpoint loses nothing).
+    func openLog(directory: URL) throws {
+        try log.withLock { log in
+            guard log == nil else { return }
+            let opened = try WriteAheadLog<Element>(directory: directory)
+            let first = WriteAheadLog<Element>.segmentStarts(directory).first ?? opened.nextSequence
+            let logged = try opened.read(first..<opened.nextSequence)
+            state.withLock { s in
+                s.buffer = logged + s.buffer
+                s.bufferStartSeq = first
+            }
+            log = opened
+        }
+    }
+
+    /// Continues from checkpointed sequence number `position`: records logged from there on are buffered.
+    func restore(position: Int) throws {
+        try log.withLock { log in
+            guard let log else { return }
+            let logged = try log.read(position..<log.nextSequence)
+            state.withLock { s in
+                s.buffer = logged
+                s.bufferStartSeq = position
+            }
+        }
+    }
+
+    /// Records `range` read back from the write-ahead log (to rebuild a batch after recovery).
+    func logged(_ range: Range<Int>) throws -> [Element] {
+        try log.withLock { log in try log?.read(range) ?? [] }
+    }
+
+    /// Drops log segments that no checkpoint needs.
+    func truncateLog(before sequence: Int) {
+        log.withLock { $0?.truncate(before: sequence) }
+    }
+
+    /// The sequence number of the next record a batch takes.
+    var nextCutSequence: Int { state.withLock { $0.bufferStartSeq } }
+
+    var isLogged: Bool { log.withLock { $0 != nil } }
+
     public func awaitCapacity() async {
         await rateLimiter.waitForCapacity(buffered: { bufferedCount }, stopped: { isStopped })
     }
@@ -132,20 +184,20 @@ public final class ReceiverContext<Element: Sendable>: Sendable {
     }
 
     /// Takes at most `limit` records (all when nil) in order; the rest stay buffered for later batches.
-    func drain(limit: Int?) -> [Element] {
-        guard let limit else { return drain() }
-        return state.withLock { s in
-            guard s.buffer.count > limit else {
-                defer { s.buffer = [] }
-                return s.buffer
-            }
-            let taken = Array(s.buffer.prefix(Swift.max(0, limit)))
-            s.buffer.removeFirst(taken.count)
-            return taken
+    func drain(limit: Int?) -> [Element] { drainRange(limit: limit).records }
+
+    /// Takes up to `limit` buffered records for a batch, with their sequence numbers.
+    func drainRange(limit: Int?) -> (records: [Element], range: Range<Int>) {
+        state.withLock { s in
+            let n = limit.map { Swift.min(Swift.max(0, $0), s.buffer.count) } ?? s.buffer.count
+            let taken = Array(s.buffer.prefix(n))
+            s.buffer.removeFirst(n)
+            let range = s.bufferStartSeq..<(s.bufferStartSeq + n)
+            s.bufferStartSeq += n
+            return (taken, range)
         }
     }
 
-    /// Marks the receiver stopped and wakes the supervisor.
     func markStopped(keepBuffer: Bool) {
         let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
             s.stopped = true
@@ -316,12 +368,75 @@ extension StreamingContext {
     /// `receiverStream` plus its supervisor, so tests can watch the receiver's buffer.
     func receiverSource<R: Receiver>(_ receiver: R) -> (stream: DStream<R.Element>, supervisor: ReceiverSupervisor<R>) {
         let supervisor = ReceiverSupervisor(receiver: receiver, logger: logger)
-        let parallelism = self.parallelism
-        let limiter = supervisor.context.rateLimiter
-        let stream = inputStream(name: "receiverStream", hooks: supervisor.hooks) { _ in
-            Batch<R.Element>.split(supervisor.context.drain(limit: limiter.allowance()), into: parallelism)
+        let name = "receiverStream(\(R.self))"
+        let key = state.withLock { s in
+            var key = name, n = 1
+            while s.recoverableSources[key] != nil { n += 1; key = "\(name)#\(n)" }
+            return key
         }
-        rateControl.register(limiter, sourceId: stream.id)
+        let walName = key.map { $0.isLetter || $0.isNumber ? $0 : "_" }
+        let context = self
+        let source = RecoverableReceiverSource(
+            receiver: supervisor.context, parallelism: parallelism,
+            openLog: {
+                guard let dir = context.state.withLock({ $0.checkpointDirectory }) else { return }
+                guard DynamicCodable.isCodable(R.Element.self) else {
+                    context.logger.warning("received records are not write-ahead logged: the element type is not Codable",
+                                           metadata: ["source": "\(key)", "type": "\(R.Element.self)"])
+                    return
+                }
+                try supervisor.context.openLog(
+                    directory: dir.appendingPathComponent("receivedData").appendingPathComponent(String(walName)))
+            })
+        var hooks = supervisor.hooks
+        let start = hooks.start
+        hooks.start = {
+            try source.openLog()
+            try await start()
+        }
+        let stream = recoverableInputStream(name: name, hooks: hooks, source: source)
+        rateControl.register(supervisor.context.rateLimiter, sourceId: stream.id)
         return (stream, supervisor)
+    }
+}
+
+/// Checkpoint support for receivers: a batch is described by the sequence numbers of its records in the
+/// write-ahead log, the position is the next sequence number to cut.
+struct RecoverableReceiverSource<Element: Sendable>: RecoverableSource {
+    let receiver: ReceiverContext<Element>
+    let parallelism: Int
+    let openLog: @Sendable () throws -> Void
+
+    func cut(_ time: BatchTime) -> (parts: [[Element]], descriptor: Data) {
+        let (records, range) = receiver.drainRange(limit: receiver.rateLimiter.allowance())
+        return (Batch<Element>.split(records, into: parallelism), Data("\(range.lowerBound),\(range.upperBound)".utf8))
+    }
+
+    func replay(_ descriptor: Data, at time: BatchTime) throws -> [[Element]] {
+        let bounds = String(decoding: descriptor, as: UTF8.self).split(separator: ",").compactMap { Int($0) }
+        guard bounds.count == 2, bounds[0] <= bounds[1] else {
+            throw SpateError.invalidArgument("receiver: unreadable checkpointed range at \(time)")
+        }
+        guard receiver.isLogged else { return Batch<Element>.split([], into: parallelism) }
+        return Batch<Element>.split(try receiver.logged(bounds[0]..<bounds[1]), into: parallelism)
+    }
+
+    func position() -> Data { Data("\(receiver.nextCutSequence)".utf8) }
+
+    func restore(position: Data) throws {
+        guard let next = Int(String(decoding: position, as: UTF8.self)) else {
+            throw SpateError.invalidArgument("receiver: unreadable checkpointed position")
+        }
+        try openLog()
+        try receiver.restore(position: next)
+    }
+
+    func checkpointWritten(_ checkpoint: SourceCheckpoint) {
+        // Batches still needed (pending or remembered) start at their lowest sequence number.
+        let starts = checkpoint.batches.values.compactMap {
+            String(decoding: $0, as: UTF8.self).split(separator: ",").first.flatMap { Int($0) }
+        }
+        let position = Int(String(decoding: checkpoint.position, as: UTF8.self)) ?? 0
+        receiver.truncateLog(before: ([position] + starts).min() ?? 0)
     }
 }

@@ -50,6 +50,7 @@ final class Checkpointer: Sendable {
                     writtenAtMs: StreamingContext.wallClockMs())
                 try CheckpointFile.write(data, to: directory)
                 self.lastWritten.withLock { $0 = time.milliseconds }
+                for (name, handle) in sources { if let part = sourceStates[name] { handle.written(part) } }
             } catch {
                 logger.error("checkpoint failed; the previous checkpoint stays in use", metadata: [
                     "batch": "\(time)", "directory": "\(directory.path)", "error": "\(error)"])

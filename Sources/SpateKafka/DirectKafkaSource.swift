@@ -1,0 +1,253 @@
+import Foundation
+import Logging
+import Spate
+import Synchronization
+
+/// The direct stream's source: at each batch time it takes, per partition, the offsets from where the
+/// previous batch ended up to the partition's high watermark (bounded by the rate settings) and reads
+/// exactly those. A batch is described by its offset ranges, so a checkpoint replays it record for record.
+final class DirectKafkaSource: PackageRecoverableSource {
+    typealias Element = KafkaRecord
+
+    private struct State {
+        /// Every partition read, in Spate partition order.
+        var partitions: [KafkaTopicPartition] = []
+        /// The next offset to read per partition (the checkpointed position).
+        var next: [KafkaTopicPartition: Int64] = [:]
+        /// Set when a checkpoint restored `next`, so `start()` keeps it.
+        var restored = false
+        /// The offset ranges of recent batches, by batch time in ms.
+        var ranges: [Int: [KafkaOffsetRange]] = [:]
+        /// Batches in a row that could not reach the broker, and how many batches to skip before trying again.
+        var failedBatches = 0
+        var skipBatches = 0
+    }
+
+    let brokers: String
+    let topics: [String]
+    let groupID: String
+    let options: KafkaStreamOptions
+    let batchIntervalMs: Int
+    /// The fetching consumer, or why librdkafka refused to create it (reported by `start()`).
+    private let client: Result<RdKafkaConsumer, KafkaError>
+    let logger: Logger
+    private let allowance: @Sendable () -> Int?
+    private let state = Mutex(State())
+    static let keptRanges = 512
+
+    init(
+        brokers: String, topics: [String], groupID: String, options: KafkaStreamOptions, batchIntervalMs: Int,
+        logger: Logger, allowance: @escaping @Sendable () -> Int?
+    ) {
+        self.brokers = brokers
+        self.topics = topics
+        self.groupID = groupID
+        self.options = options
+        self.batchIntervalMs = batchIntervalMs
+        self.logger = logger
+        self.allowance = allowance
+        do {
+            client = .success(try RdKafkaConsumer(brokers: brokers, groupID: groupID, settings: options.settings))
+        } catch let error as KafkaError {
+            client = .failure(error)
+        } catch {
+            client = .failure(.client(operation: "consumer creation", reason: "\(error)"))
+        }
+    }
+
+    /// The consumer; throws the creation error when librdkafka refused the settings.
+    var consumer: RdKafkaConsumer { get throws { try client.get() } }
+
+    private var timeoutMs: Int32 { Int32(clamping: Int(options.connectTimeout / .milliseconds(1))) }
+
+    // MARK: lifecycle
+
+    /// Finds the partitions and the starting offsets; fails with a message naming the broker when none answers.
+    func start() async throws {
+        let consumer: RdKafkaConsumer
+        do { consumer = try self.consumer } catch {
+            throw SpateError.sourceFailed(source: "kafkaStream", reason: "\(error)")
+        }
+        let counts: [String: Int]
+        do {
+            counts = try consumer.partitionCounts(of: topics, timeoutMs: timeoutMs)
+        } catch {
+            throw SpateError.sourceFailed(
+                source: "kafkaStream",
+                reason: "no Kafka broker answers at \(brokers) within \(options.connectTimeout): start the broker "
+                    + "(for the local one: scripts/kafka.sh start) or fix `brokers:`")
+        }
+        for topic in topics where counts[topic] == nil {
+            throw SpateError.sourceFailed(source: "kafkaStream", reason: KafkaError.unknownTopic(topic, brokers: brokers).description)
+        }
+        let partitions = topics.flatMap { t in (0..<counts[t]!).map { KafkaTopicPartition(topic: t, partition: $0) } }
+        let (restored, known) = state.withLock { ($0.restored, $0.next) }
+        var next: [KafkaTopicPartition: Int64] = [:]
+        do {
+            if restored {
+                for tp in partitions { next[tp] = try known[tp] ?? consumer.watermarks(tp, timeoutMs: timeoutMs).low }
+            } else {
+                next = try startingOffsets(partitions)
+            }
+        } catch {
+            throw SpateError.sourceFailed(source: "kafkaStream", reason: "\(error)")
+        }
+        state.withLock { s in
+            s.partitions = partitions
+            s.next = next
+        }
+        logger.info("kafkaStream started", metadata: [
+            "brokers": "\(brokers)", "group": "\(groupID)",
+            "from": "\(partitions.map { "\($0)@\(next[$0]!)" }.joined(separator: " "))"])
+    }
+
+    private func startingOffsets(_ partitions: [KafkaTopicPartition]) throws -> [KafkaTopicPartition: Int64] {
+        let consumer = try self.consumer
+        var given: [KafkaTopicPartition: Int64] = [:]
+        switch options.startingOffsets {
+        case .committed: given = try consumer.committed(partitions, timeoutMs: timeoutMs)
+        case let .specific(offsets): given = offsets
+        case .earliest, .latest: break
+        }
+        var next: [KafkaTopicPartition: Int64] = [:]
+        for tp in partitions {
+            let (low, high) = try consumer.watermarks(tp, timeoutMs: timeoutMs)
+            if options.startingOffsets == .latest { next[tp] = high } else { next[tp] = min(max(given[tp] ?? low, low), high) }
+        }
+        return next
+    }
+
+    // MARK: batches
+
+    func cut(_ time: BatchTime) -> (parts: [[KafkaRecord]], descriptor: Data) {
+        let (partitions, next, skip) = state.withLock { s -> ([KafkaTopicPartition], [KafkaTopicPartition: Int64], Bool) in
+            let skip = s.skipBatches > 0
+            if skip { s.skipBatches -= 1 }
+            return (s.partitions, s.next, skip)
+        }
+        var ranges = partitions.map {
+            KafkaOffsetRange(topic: $0.topic, partition: $0.partition, fromOffset: next[$0] ?? 0, untilOffset: next[$0] ?? 0)
+        }
+        if !skip, !partitions.isEmpty {
+            do {
+                var lag: [Int64] = []
+                let consumer = try self.consumer
+                for (i, tp) in partitions.enumerated() {
+                    let (low, high) = try consumer.watermarks(tp, timeoutMs: 2000)
+                    if ranges[i].fromOffset < low {
+                        logger.warning("offsets were deleted from the log before they were read (retention); skipping to the first one left",
+                                       metadata: ["partition": "\(tp)", "from": "\(ranges[i].fromOffset)", "first": "\(low)"])
+                        ranges[i].fromOffset = low
+                    }
+                    ranges[i].untilOffset = max(ranges[i].fromOffset, high)
+                    lag.append(ranges[i].count)
+                }
+                bound(&ranges, lag: lag)
+                brokerAnswered()
+            } catch {
+                ranges = ranges.map { var r = $0; r.untilOffset = r.fromOffset; return r }
+                brokerFailed(time, error)
+            }
+        }
+        let (parts, read) = fetch(ranges)
+        // A fetch cut short keeps what it read; the rest starts the next batch, so no offset is skipped.
+        for i in ranges.indices where read[i] < ranges[i].untilOffset {
+            logger.warning("Kafka fetch incomplete; the rest of the range goes to the next batch", metadata: [
+                "partition": "\(ranges[i].topicPartition)", "batch": "\(time)",
+                "wanted": "\(ranges[i].untilOffset)", "reached": "\(read[i])"])
+            ranges[i].untilOffset = read[i]
+        }
+        state.withLock { s in
+            for r in ranges { s.next[r.topicPartition] = r.untilOffset }
+            remember(&s, ranges, at: time)
+        }
+        return (parts, (try? JSONEncoder().encode(ranges)) ?? Data())
+    }
+
+    /// Bounds every range by maxRatePerPartition x interval and splits a backpressure allowance over the
+    /// partitions in proportion to their lag, as Spark's DirectKafkaInputDStream does.
+    private func bound(_ ranges: inout [KafkaOffsetRange], lag: [Int64]) {
+        var limits = [Int64?](repeating: nil, count: ranges.count)
+        if let rate = options.maxRatePerPartition {
+            let perBatch = max(1, Int64(rate) * Int64(batchIntervalMs) / 1000)
+            limits = limits.map { _ in perBatch }
+        }
+        if let total = allowance() {
+            let totalLag = lag.reduce(0, +)
+            for i in ranges.indices where totalLag > 0 {
+                let share = max(1, Int64((Double(total) * Double(lag[i]) / Double(totalLag)).rounded()))
+                limits[i] = min(limits[i] ?? .max, share)
+            }
+        }
+        for i in ranges.indices {
+            if let limit = limits[i] { ranges[i].untilOffset = min(ranges[i].untilOffset, ranges[i].fromOffset + limit) }
+        }
+    }
+
+    private func fetch(_ ranges: [KafkaOffsetRange]) -> ([[KafkaRecord]], [Int64]) {
+        guard let consumer = try? self.consumer else { return (ranges.map { _ in [] }, ranges.map(\.fromOffset)) }
+        let result = consumer.fetch(ranges, deadline: .now + options.fetchTimeout)
+        if let error = result.lastError {
+            logger.warning("Kafka fetch error", metadata: ["brokers": "\(brokers)", "error": "\(error)"])
+        }
+        return (result.records, result.reached)
+    }
+
+    private func brokerAnswered() {
+        let was = state.withLock { s -> Int in defer { s.failedBatches = 0 }; return s.failedBatches }
+        if was > 0 { logger.notice("Kafka broker answers again; reading resumes where it stopped", metadata: ["brokers": "\(brokers)", "failedBatches": "\(was)"]) }
+    }
+
+    /// Backoff: after n failed batches in a row, the next 2^(n-1) - 1 batches (at most 31) skip the broker.
+    private func brokerFailed(_ time: BatchTime, _ error: any Error) {
+        let (n, skip) = state.withLock { s -> (Int, Int) in
+            s.failedBatches += 1
+            s.skipBatches = min(31, (1 << min(s.failedBatches - 1, 5)) - 1)
+            return (s.failedBatches, s.skipBatches)
+        }
+        logger.error("Kafka broker unreachable; the batch reads nothing and no offset is skipped", metadata: [
+            "brokers": "\(brokers)", "batch": "\(time)", "failedBatches": "\(n)", "retryAfterBatches": "\(skip + 1)",
+            "error": "\(error)"])
+    }
+
+    private func remember(_ s: inout State, _ ranges: [KafkaOffsetRange], at time: BatchTime) {
+        s.ranges[time.milliseconds] = ranges
+        if s.ranges.count > Self.keptRanges, let oldest = s.ranges.keys.min() { s.ranges[oldest] = nil }
+    }
+
+    func replay(_ descriptor: Data, at time: BatchTime) throws -> [[KafkaRecord]] {
+        let ranges = try JSONDecoder().decode([KafkaOffsetRange].self, from: descriptor)
+        var delay = Duration.milliseconds(100)
+        for attempt in 1...6 {
+            let (parts, read) = fetch(ranges)
+            if zip(read, ranges).allSatisfy({ $0 >= $1.untilOffset }) {
+                state.withLock { remember(&$0, ranges, at: time) }
+                return parts
+            }
+            logger.warning("cannot yet read a recovered batch's offsets; retrying", metadata: [
+                "batch": "\(time)", "attempt": "\(attempt)", "brokers": "\(brokers)"])
+            Thread.sleep(forTimeInterval: delay / .seconds(1))
+            delay *= 2
+        }
+        throw KafkaError.client(operation: "replay of batch \(time)", reason: "offsets \(ranges) could not be read from \(brokers)")
+    }
+
+    func position() -> Data {
+        let next = state.withLock { s in s.partitions.map { KafkaOffsetRange(topic: $0.topic, partition: $0.partition, fromOffset: s.next[$0] ?? 0, untilOffset: s.next[$0] ?? 0) } }
+        return (try? JSONEncoder().encode(next)) ?? Data()
+    }
+
+    func restore(position: Data) throws {
+        let saved = try JSONDecoder().decode([KafkaOffsetRange].self, from: position)
+        state.withLock { s in
+            s.restored = true
+            s.partitions = saved.map(\.topicPartition)
+            for r in saved { s.next[r.topicPartition] = r.untilOffset }
+        }
+    }
+
+    // MARK: offsets for users and commits
+
+    /// The offset ranges of the batch at `time` (nil when it is not, or no longer, known).
+    func offsetRanges(at time: BatchTime) -> [KafkaOffsetRange]? { state.withLock { $0.ranges[time.milliseconds] } }
+}

@@ -1,0 +1,38 @@
+import Logging
+import Spate
+
+/// Runs after each batch's outputs completed (a listener's `batchCompleted` comes after the last output):
+/// flushes the batch's dead letters, then commits the batch's end offsets for the consumer group, so a
+/// group member that restarts resumes after the last batch whose outputs completed.
+final class KafkaBatchCommitter: StreamingListener {
+    let source: DirectKafkaSource
+    let deadLetters: KafkaDeadLetters?
+    let commit: Bool
+    let logger: Logger
+
+    init(source: DirectKafkaSource, deadLetters: KafkaDeadLetters?, commit: Bool, logger: Logger) {
+        self.source = source
+        self.deadLetters = deadLetters
+        self.commit = commit
+        self.logger = logger
+    }
+
+    func batchCompleted(_ info: BatchInfo) {
+        if let deadLetters, !deadLetters.flush() {
+            // Committing now could lose dead letters that were never written; the next batch's commit covers
+            // these offsets once the dead letters are out.
+            logger.error("dead letters not delivered; offsets of this batch are not committed yet", metadata: [
+                "batch": "\(info.batchTime)", "topic": "\(deadLetters.topic)"])
+            return
+        }
+        guard commit, let ranges = source.offsetRanges(at: info.batchTime), !ranges.isEmpty else { return }
+        do {
+            try source.consumer.commit(Dictionary(ranges.map { ($0.topicPartition, $0.untilOffset) }) { a, b in max(a, b) })
+        } catch {
+            // A later batch's commit includes these partitions' newer offsets, so a failed commit only means
+            // a restart would read this batch again (at-least-once).
+            logger.error("Kafka offset commit failed; the next batch's commit will cover it", metadata: [
+                "batch": "\(info.batchTime)", "group": "\(source.groupID)", "error": "\(error)"])
+        }
+    }
+}

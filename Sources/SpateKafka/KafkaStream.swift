@@ -1,0 +1,105 @@
+import Spate
+
+/// A direct Kafka stream and what Spark's `HasOffsetRanges` gives: the offset ranges of each batch.
+///
+/// ```swift
+/// let kafka = ssc.directKafkaStream(brokers: "127.0.0.1:9092", topics: ["events"], groupID: "counts")
+/// kafka.foreachBatch { batch, ranges, time in
+///     try await store(results(batch), offsets: ranges)   // results and offsets in one transaction
+/// }
+/// ```
+public final class KafkaStream: Sendable {
+    /// The records: one Spate partition per Kafka partition, in topic then partition order.
+    public let records: DStream<KafkaRecord>
+    let source: DirectKafkaSource
+    let deadLetters: KafkaDeadLetters?
+
+    init(records: DStream<KafkaRecord>, source: DirectKafkaSource, deadLetters: KafkaDeadLetters?) {
+        self.records = records
+        self.source = source
+        self.deadLetters = deadLetters
+    }
+
+    /// The offset range of every partition in the batch at `time` (one per Spate partition, in order), or
+    /// nil when no such batch was cut (or it is older than the last 512 batches).
+    public func offsetRanges(for time: BatchTime) -> [KafkaOffsetRange]? { source.offsetRanges(at: time) }
+
+    /// Runs `body` on every batch with its offset ranges, as Spark's
+    /// `stream.foreachRDD { rdd => rdd.asInstanceOf[HasOffsetRanges].offsetRanges }`: store the ranges with the
+    /// results to resume exactly (`KafkaStartingOffsets.specific`).
+    public func foreachBatch(
+        _ body: @escaping @Sendable (Batch<KafkaRecord>, [KafkaOffsetRange], BatchTime) async throws -> Void
+    ) {
+        let source = self.source
+        records.foreachBatch { batch, time in
+            try await body(batch, source.offsetRanges(at: time) ?? [], time)
+        }
+    }
+
+    /// Commits `ranges`' end offsets for the stream's consumer group now (Spark's `commitAsync`, but
+    /// synchronous): for programs that commit themselves instead of `KafkaOffsetCommit.afterOutputs`.
+    public func commit(_ ranges: [KafkaOffsetRange]) throws {
+        try source.consumer.commit(Dictionary(ranges.map { ($0.topicPartition, $0.untilOffset) }) { a, b in max(a, b) })
+    }
+
+    /// The records decoded by `decode`. A record `decode` throws on is dropped, counted in
+    /// `BatchInfo.failedRecords`, and, when the options name a `deadLetterTopic`, written there unchanged with
+    /// the headers `spate.error` (the error), `spate.topic`, `spate.partition` and `spate.offset`. The batch
+    /// goes on. Dead letters are flushed before the batch's offsets are committed.
+    /// ```swift
+    /// let clicks = kafka.decoded { try JSONDecoder().decode(Click.self, from: Data($0.value ?? [])) }
+    /// ```
+    public func decoded<U: Sendable>(_ decode: @escaping @Sendable (KafkaRecord) throws -> U) -> DStream<U> {
+        let deadLetters = self.deadLetters
+        return records.map { record in
+            do {
+                return try decode(record)
+            } catch {
+                deadLetters?.send(record, reason: "\(error)")
+                throw error
+            }
+        }
+    }
+}
+
+extension StreamingContext {
+    /// A direct stream of the records of `topics` (Spark's `KafkaUtils.createDirectStream`): each batch reads,
+    /// per partition, the offsets from where the previous batch ended up to the latest offset at the batch's
+    /// generation, bounded by `options.maxRatePerPartition` and backpressure; one Spate partition per Kafka
+    /// partition. No receiver: the offsets are the source's whole state, kept in Spate's checkpoint, so a
+    /// recovered program replays exactly the batches it had cut.
+    ///
+    /// `start()` fails with `SpateError.sourceFailed` when no broker answers at `brokers` or a topic is
+    /// missing. A broker that goes away later is retried with backoff and reported in the log; batches read
+    /// nothing meanwhile and no offset is skipped.
+    /// ```swift
+    /// let lines = ssc.kafkaStream(brokers: "127.0.0.1:9092", topics: ["lines"], groupID: "wordcount")
+    ///     .map { $0.valueString ?? "" }
+    /// ```
+    public func kafkaStream(
+        brokers: String, topics: [String], groupID: String, options: KafkaStreamOptions = KafkaStreamOptions()
+    ) -> DStream<KafkaRecord> {
+        directKafkaStream(brokers: brokers, topics: topics, groupID: groupID, options: options).records
+    }
+
+    /// The same direct stream as `kafkaStream(brokers:topics:groupID:options:)`, with its handle: each batch's
+    /// offset ranges, `foreachBatch` with offsets, `commit`, and `decoded` with a dead-letter topic.
+    public func directKafkaStream(
+        brokers: String, topics: [String], groupID: String, options: KafkaStreamOptions = KafkaStreamOptions()
+    ) -> KafkaStream {
+        let logger = packageLogger
+        let interval = batchIntervalMilliseconds
+        let (records, source) = packageInputStream(name: "kafkaStream") { allowance in
+            DirectKafkaSource(brokers: brokers, topics: topics, groupID: groupID, options: options,
+                              batchIntervalMs: interval, logger: logger, allowance: allowance)
+        }
+        let deadLetters = options.deadLetterTopic.map {
+            KafkaDeadLetters(topic: $0, brokers: brokers, settings: options.settings, logger: logger)
+        }
+        if options.commitOffsets == .afterOutputs || deadLetters != nil {
+            addListener(KafkaBatchCommitter(source: source, deadLetters: deadLetters,
+                                            commit: options.commitOffsets == .afterOutputs, logger: logger))
+        }
+        return KafkaStream(records: records, source: source, deadLetters: deadLetters)
+    }
+}

@@ -1,0 +1,66 @@
+/// Where a direct Kafka stream starts reading when no checkpoint gives its position.
+public enum KafkaStartingOffsets: Sendable, Equatable {
+    /// The first offset still in each partition (Kafka's `auto.offset.reset=earliest`).
+    case earliest
+    /// The end of each partition at `start()`: only records produced afterwards (Kafka's `latest`).
+    case latest
+    /// The consumer group's committed offsets (see `KafkaOffsetCommit.afterOutputs`); partitions without a
+    /// commit start at the earliest offset.
+    case committed
+    /// Offsets stored by the program itself, such as the `untilOffset`s saved with the last batch's results;
+    /// partitions not listed start at the earliest offset.
+    case specific([KafkaTopicPartition: Int64])
+}
+
+/// Whether a direct Kafka stream commits its offsets to the consumer group.
+public enum KafkaOffsetCommit: Sendable, Equatable {
+    /// Never: offsets live in Spate's checkpoint, or the program stores them with its results.
+    case never
+    /// After every output operation of a batch completed, the batch's `untilOffset`s are committed for the
+    /// group (synchronously, before the next batch runs), so a restarted consumer of the group resumes
+    /// after the last completed batch: at-least-once delivery of the outputs' effects.
+    case afterOutputs
+}
+
+/// Settings of `kafkaStream(brokers:topics:groupID:options:)`, as Spark's `spark.streaming.kafka.*` and the
+/// consumer's Kafka parameters.
+public struct KafkaStreamOptions: Sendable {
+    /// The most records per second read from each partition (Spark's
+    /// `spark.streaming.kafka.maxRatePerPartition`): a batch takes at most this x batch interval records per
+    /// partition (at least 1); the rest waits for the next batches. nil: everything up to the latest offset.
+    public var maxRatePerPartition: Int?
+    /// Where to start when no checkpoint holds a position.
+    public var startingOffsets: KafkaStartingOffsets
+    /// Whether to commit each batch's offsets to the consumer group after its outputs.
+    public var commitOffsets: KafkaOffsetCommit
+    /// The topic that records a `decoded` stream's decoder rejects go to, with the reason in the
+    /// `spate.error` header; nil drops them (they are still counted in `BatchInfo.failedRecords`).
+    public var deadLetterTopic: String?
+    /// librdkafka consumer settings that override Spate's (such as `security.protocol`).
+    public var settings: [String: String]
+    /// How long `start()` waits for the brokers to answer before failing.
+    public var connectTimeout: Duration
+    /// How long one batch's fetch may take; a batch that cannot read its whole range in time keeps what it
+    /// read and the rest goes to the next batch (no offset is skipped).
+    public var fetchTimeout: Duration
+
+    /// Options with defaults: no rate bound, committed offsets (else earliest), no commits, no dead-letter
+    /// topic, a 5 s connect timeout and a 10 s fetch timeout.
+    public init(
+        maxRatePerPartition: Int? = nil,
+        startingOffsets: KafkaStartingOffsets = .committed,
+        commitOffsets: KafkaOffsetCommit = .never,
+        deadLetterTopic: String? = nil,
+        settings: [String: String] = [:],
+        connectTimeout: Duration = .seconds(5),
+        fetchTimeout: Duration = .seconds(10)
+    ) {
+        self.maxRatePerPartition = maxRatePerPartition
+        self.startingOffsets = startingOffsets
+        self.commitOffsets = commitOffsets
+        self.deadLetterTopic = deadLetterTopic
+        self.settings = settings
+        self.connectTimeout = connectTimeout
+        self.fetchTimeout = fetchTimeout
+    }
+}

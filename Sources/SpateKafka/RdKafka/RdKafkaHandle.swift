@@ -1,0 +1,52 @@
+import CRdKafka
+
+/// Creates librdkafka client handles: the only place a `rd_kafka_conf_t` is built. The files of this folder
+/// are SpateKafka's whole C layer; everything above them deals in Swift values.
+enum RdKafkaHandle {
+    /// A new consumer or producer handle configured with `settings` (librdkafka's keys and values).
+    /// `configure` may install callbacks on the configuration before the handle takes it over.
+    static func make(
+        _ type: rd_kafka_type_t, settings: [String: String],
+        configure: (OpaquePointer) -> Void = { _ in }
+    ) throws -> OpaquePointer {
+        guard let conf = rd_kafka_conf_new() else {
+            throw KafkaError.client(operation: "configuration", reason: "rd_kafka_conf_new returned nil")
+        }
+        var errstr = [CChar](repeating: 0, count: 512)
+        for (key, value) in settings.sorted(by: { $0.key < $1.key }) {
+            if rd_kafka_conf_set(conf, key, value, &errstr, errstr.count) != RD_KAFKA_CONF_OK {
+                rd_kafka_conf_destroy(conf)
+                throw KafkaError.invalidConfiguration(key: key, reason: Self.string(errstr))
+            }
+        }
+        configure(conf)
+        // On success the handle owns `conf`; on failure it stays ours to free.
+        guard let handle = rd_kafka_new(type, conf, &errstr, errstr.count) else {
+            rd_kafka_conf_destroy(conf)
+            throw KafkaError.client(operation: "client creation", reason: Self.string(errstr))
+        }
+        return handle
+    }
+
+    /// The settings every Spate client starts from (the user's settings override them).
+    static func baseSettings(brokers: String, clientID: String) -> [String: String] {
+        [
+            "bootstrap.servers": brokers,
+            "client.id": clientID,
+            // librdkafka logs every failed connect to stderr; Spate reports broker trouble through its logger.
+            "log_level": "2",
+            "socket.timeout.ms": "10000",
+            "reconnect.backoff.ms": "100",
+            "reconnect.backoff.max.ms": "2000",
+        ]
+    }
+
+    static func string(_ buffer: [CChar]) -> String {
+        buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
+    /// librdkafka's description of `err`.
+    static func describe(_ err: rd_kafka_resp_err_t) -> String {
+        String(cString: rd_kafka_err2str(err))
+    }
+}

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs and starts (or stops) the services the tests and examples use. scripts/test.sh runs
+# `scripts/services.sh start` before building, so this also installs the system libraries the build needs.
+#   scripts/services.sh start|stop|status
+set -euo pipefail
+cd "$(dirname "$0")/.."
+case "${1:-start}" in
+    start) scripts/kafka.sh start ;;
+    stop) scripts/kafka.sh stop ;;
+    status) scripts/kafka.sh status ;;
+    *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac
