@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "spate", targets: ["spate"]),
         .library(name: "SpateML", targets: ["SpateML"]),
         .library(name: "SpateDashboard", targets: ["SpateDashboard"]),
+        .library(name: "SpateKafka", targets: ["SpateKafka"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -72,6 +73,15 @@ let package = Package(
         .executableTarget(
             name: "LiveDashboardExample", dependencies: ["Spate", "SpateDashboard"],
             path: "Examples/LiveDashboardExample"),
+        // Kafka over Debian's librdkafka (apt install librdkafka-dev; scripts/kafka.sh installs it).
+        .systemLibrary(
+            name: "CRdKafka", path: "Sources/CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        .target(
+            name: "SpateKafka",
+            dependencies: ["Spate", "CRdKafka", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "SpateKafkaTests", dependencies: ["SpateKafka", "Spate"]),
+        .executableTarget(
+            name: "KafkaWordCount", dependencies: ["Spate", "SpateKafka"], path: "Examples/KafkaWordCount"),
     ],
     swiftLanguageModes: [.v6]
 )

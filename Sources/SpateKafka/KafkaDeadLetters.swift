@@ -47,7 +47,7 @@ final class KafkaDeadLetters: Sendable {
             try client().send(letter, tracker: tracker.withLock { $0 })
         } catch {
             logger.error("cannot queue a dead letter", metadata: ["topic": "\(topic)", "error": "\(error)"])
-            tracker.withLock { $0.report(.init(rawValue: -1)) }
+            tracker.withLock { $0.reportFailure("\(error)") }
         }
     }
 

@@ -220,4 +220,34 @@ private final class SocketInfoRecorder: StreamingListener {
         await ssc.stop(graceful: true)
         #expect(out.results.flatMap { $0 } == sent)
     }
+
+    @Test func receivedLinesSurviveACrashThroughTheWriteAheadLog() async throws {
+        let server = try await SocketLineServer.start()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spate-socket-wal-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func program() throws -> (StreamingContext, SocketTextSource, Collector<String>) {
+            var made: (SocketTextSource, Collector<String>)?
+            let ssc = try StreamingContext.getOrCreate(checkpoint: dir) {
+                let ssc = StreamingContext(batchInterval: .seconds(1), parallelism: 2, clock: .manual)
+                let (stream, source) = ssc.socketTextSource(host: "127.0.0.1", port: server.port)
+                made = (source, Collector(stream))
+                return ssc
+            }
+            return (ssc, made!.0, made!.1)
+        }
+        let (first, source, _) = try program()
+        try await first.start()
+        try await server.waitForClient()
+        try await server.send("one\ntwo\nthree\n")
+        try await socketPollUntil("three lines are buffered") { source.bufferedCount == 3 }
+        // A crash: the context goes away without running a batch or stopping gracefully.
+        await first.stop(graceful: false)
+
+        let (second, _, out) = try program()
+        try await second.start()
+        try await second.advance(by: .seconds(1))
+        await second.stop()
+        await server.stop()
+        #expect(out.results == [["one", "two", "three"]] || out.results.map { $0.sorted() } == [["one", "three", "two"]])
+    }
 }

@@ -369,25 +369,9 @@ extension StreamingContext {
     func receiverSource<R: Receiver>(_ receiver: R) -> (stream: DStream<R.Element>, supervisor: ReceiverSupervisor<R>) {
         let supervisor = ReceiverSupervisor(receiver: receiver, logger: logger)
         let name = "receiverStream(\(R.self))"
-        let key = state.withLock { s in
-            var key = name, n = 1
-            while s.recoverableSources[key] != nil { n += 1; key = "\(name)#\(n)" }
-            return key
-        }
-        let walName = key.map { $0.isLetter || $0.isNumber ? $0 : "_" }
-        let context = self
         let source = RecoverableReceiverSource(
             receiver: supervisor.context, parallelism: parallelism,
-            openLog: {
-                guard let dir = context.state.withLock({ $0.checkpointDirectory }) else { return }
-                guard DynamicCodable.isCodable(R.Element.self) else {
-                    context.logger.warning("received records are not write-ahead logged: the element type is not Codable",
-                                           metadata: ["source": "\(key)", "type": "\(R.Element.self)"])
-                    return
-                }
-                try supervisor.context.openLog(
-                    directory: dir.appendingPathComponent("receivedData").appendingPathComponent(String(walName)))
-            })
+            openLog: writeAheadLogOpener(for: supervisor.context, source: name))
         var hooks = supervisor.hooks
         let start = hooks.start
         hooks.start = {
@@ -397,6 +381,33 @@ extension StreamingContext {
         let stream = recoverableInputStream(name: name, hooks: hooks, source: source)
         rateControl.register(supervisor.context.rateLimiter, sourceId: stream.id)
         return (stream, supervisor)
+    }
+}
+
+extension StreamingContext {
+    /// The key a new recoverable source named `name` gets (`name`, or `name#n` when taken).
+    func recoverableSourceKey(_ name: String) -> String {
+        state.withLock { s in
+            var key = name, n = 1
+            while s.recoverableSources[key] != nil { n += 1; key = "\(name)#\(n)" }
+            return key
+        }
+    }
+
+    /// Opens `buffer`'s write-ahead log under the checkpoint directory, when there is one and the records
+    /// are Codable; called by recovery (before start) or by the source's start, whichever comes first.
+    func writeAheadLogOpener<E: Sendable>(for buffer: ReceiverContext<E>, source name: String) -> @Sendable () throws -> Void {
+        let key = recoverableSourceKey(name)
+        let folder = String(key.map { $0.isLetter || $0.isNumber ? $0 : "_" })
+        return { [self] in
+            guard let dir = state.withLock({ $0.checkpointDirectory }) else { return }
+            guard DynamicCodable.isCodable(E.self) else {
+                logger.warning("received records are not write-ahead logged: the element type is not Codable",
+                               metadata: ["source": "\(key)", "type": "\(E.self)"])
+                return
+            }
+            try buffer.openLog(directory: dir.appendingPathComponent("receivedData").appendingPathComponent(folder))
+        }
     }
 }
 

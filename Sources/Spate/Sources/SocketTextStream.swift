@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -63,14 +64,13 @@ final class SocketTextSource: Sendable {
     private let state = Mutex(State())
     /// The backpressure / max-rate bound: a batch takes at most the bound x batch interval lines, and the
     /// reader pauses (TCP flow control slows the server) while about two batches of lines wait.
-    let rateLimiter = SourceRateLimiter()
+    var rateLimiter: SourceRateLimiter { received.rateLimiter }
+    /// The received lines waiting for batches, with their write-ahead log when the context checkpoints.
+    let received: ReceiverContext<String>
 
     private struct State: Sendable {
-        var lines: [String] = []
         /// Invalid lines received since the last cut.
         var invalid = 0
-        /// Invalid lines of the batch just cut, until `takeInvalidCount` reads them.
-        var cutInvalid = 0
         var stopped = false
         var channel: (any Channel)?
         var task: Task<Void, Never>?
@@ -87,12 +87,13 @@ final class SocketTextSource: Sendable {
         var logger = logger
         logger[metadataKey: "source"] = "socketTextStream(\(host):\(port))"
         self.logger = logger
+        self.received = ReceiverContext(logger: logger)
     }
 
     var sourceName: String { "socketTextStream(host: \"\(host)\", port: \(port))" }
 
     /// Lines waiting for the next batch.
-    var bufferedCount: Int { state.withLock { $0.lines.count } }
+    var bufferedCount: Int { received.bufferedCount }
 
     /// How many times the source connected (1 after start, +1 per reconnect).
     var connectionCount: Int { state.withLock { $0.connections } }
@@ -103,32 +104,22 @@ final class SocketTextSource: Sendable {
             stop: { [self] graceful in await stop(graceful: graceful) },
             hasPendingData: { [self] in bufferedCount > 0 },
             takeInvalidCount: { [self] in
-                state.withLock { s in
-                    defer { s.cutInvalid = 0 }
-                    return s.cutInvalid
+                // Called right after the batch was cut: the invalid lines received since go with it.
+                let invalid = state.withLock { s in
+                    defer { s.invalid = 0 }
+                    return s.invalid
                 }
+                if invalid > 0 {
+                    logger.warning("dropped lines that are not valid UTF-8", metadata: ["invalidLines": "\(invalid)"])
+                }
+                return invalid
             })
     }
 
-    /// Drains the buffered lines (and the invalid count that goes with them) for one batch; with a rate
-    /// bound, at most the bound x batch interval lines, the rest staying buffered for the next batches.
+    /// Drains the buffered lines for one batch; with a rate bound, at most the bound x batch interval lines,
+    /// the rest staying buffered for the next batches.
     func cut(into parallelism: Int) -> [[String]] {
-        let limit = rateLimiter.allowance()
-        let (lines, invalid) = state.withLock { s -> ([String], Int) in
-            defer { s.invalid = 0 }
-            s.cutInvalid += s.invalid
-            if let limit, s.lines.count > limit {
-                let taken = Array(s.lines.prefix(Swift.max(0, limit)))
-                s.lines.removeFirst(taken.count)
-                return (taken, s.invalid)
-            }
-            defer { s.lines = [] }
-            return (s.lines, s.invalid)
-        }
-        if invalid > 0 {
-            logger.warning("dropped lines that are not valid UTF-8", metadata: ["invalidLines": "\(invalid)"])
-        }
-        return Batch<String>.split(lines, into: parallelism)
+        Batch<String>.split(received.drainRange(limit: rateLimiter.allowance()).records, into: parallelism)
     }
 
     // MARK: Lifecycle
@@ -155,9 +146,9 @@ final class SocketTextSource: Sendable {
     private func stop(graceful: Bool) async {
         // The final batch of a graceful stop takes every line still buffered, whatever the rate bound.
         if graceful { rateLimiter.release() }
+        received.markStopped(keepBuffer: graceful)
         let (channel, task) = state.withLock { s -> ((any Channel)?, Task<Void, Never>?) in
             s.stopped = true
-            if !graceful { s.lines = [] }
             defer {
                 s.channel = nil
                 s.task = nil
@@ -236,10 +227,8 @@ final class SocketTextSource: Sendable {
 
     private func append(_ output: LineSplitter.Output) {
         guard !output.lines.isEmpty || output.invalid > 0 else { return }
-        state.withLock { s in
-            s.lines.append(contentsOf: output.lines)
-            s.invalid += output.invalid
-        }
+        if !output.lines.isEmpty { received.store(contentsOf: output.lines) }
+        if output.invalid > 0 { state.withLock { $0.invalid += output.invalid } }
     }
 
     /// Tries to connect with exponential backoff until it succeeds (the channel) or the source stops (nil).
@@ -282,10 +271,17 @@ extension StreamingContext {
     /// `socketTextStream` plus its source object, so tests can watch the receive buffer.
     func socketTextSource(host: String, port: Int) -> (stream: DStream<String>, source: SocketTextSource) {
         let source = SocketTextSource(host: host, port: port, logger: logger)
-        let parallelism = self.parallelism
-        let stream = inputStream(name: "socketTextStream", hooks: source.hooks) { _ in
-            source.cut(into: parallelism)
+        let name = "socketTextStream(\(host):\(port))"
+        let recoverable = RecoverableReceiverSource(
+            receiver: source.received, parallelism: parallelism,
+            openLog: writeAheadLogOpener(for: source.received, source: name))
+        var hooks = source.hooks
+        let start = hooks.start
+        hooks.start = {
+            try recoverable.openLog()
+            try await start()
         }
+        let stream = recoverableInputStream(name: name, hooks: hooks, source: recoverable)
         rateControl.register(source.rateLimiter, sourceId: stream.id)
         return (stream, source)
     }

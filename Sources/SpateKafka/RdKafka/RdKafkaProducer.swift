@@ -26,6 +26,14 @@ final class DeliveryTracker: Sendable {
         }
     }
 
+    /// Counts a record that never reached librdkafka.
+    func reportFailure(_ message: String) {
+        counts.withLock { c in
+            c.failed += 1
+            if c.firstError == nil { c.firstError = message }
+        }
+    }
+
     var delivered: Int { counts.withLock { $0.delivered } }
     var failed: (count: Int, first: String?) { counts.withLock { ($0.failed, $0.firstError) } }
 }
