@@ -22,6 +22,9 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Folder for the per-batch output files.")
     var output = "spate-demo-output"
 
+    @Option(help: "Checkpoint directory: with it, the demo checkpoints its window state and resumes from it when started again.")
+    var checkpoint: String?
+
     @Option(help: "Stop after this many seconds (0: run until Ctrl-C).")
     var seconds = 0
 
@@ -44,8 +47,15 @@ struct Demo: AsyncParsableCommand {
             return handler
         }
         let interval = Duration.milliseconds(batchMilliseconds)
-        let ssc = StreamingContext(batchInterval: interval)
-        let counts = try DemoPipeline.build(ssc, rate: rate, window: interval * windowBatches, output: output)
+        var built: DStream<(String, Int)>?
+        let create = { () throws -> StreamingContext in
+            let ssc = StreamingContext(batchInterval: interval)
+            built = try DemoPipeline.build(ssc, rate: rate, window: interval * windowBatches, output: output)
+            return ssc
+        }
+        let ssc = try checkpoint.map { try StreamingContext.getOrCreate(checkpoint: URL(fileURLWithPath: $0), create: create) }
+            ?? create()
+        guard let counts = built else { throw ValidationError("the demo pipeline was not built") }
         counts.dashboard(.bar(title: "Views per campaign (window of \(windowBatches) batches)", topK: 12))
         let dashboard = try await ssc.dashboard(port: dashboardPort)
         let progress = ProgressLine(batchMilliseconds: batchMilliseconds)

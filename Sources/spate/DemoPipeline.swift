@@ -30,7 +30,7 @@ enum DemoPipeline {
             }
             .filter { $0.1 == 1 }
         let counts = try views.reduceByKeyAndWindow(
-            +, inverse: -, length: window, slide: ssc.batchInterval, filter: { $0.1 > 0 })
+            +, inverse: -, length: window, slide: ssc.batchInterval, filter: { $0.1 > 0 }).named("campaign-counts")
         counts.transform { batch in
             Batch(time: batch.time, elements: batch.collect().sorted { ($0.1, $1.0) > ($1.1, $0.0) })
         }.print(5)

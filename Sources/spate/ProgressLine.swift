@@ -22,6 +22,18 @@ final class ProgressLine: StreamingListener {
         var line = "batch \(clock)  \(perSecond) records/s  processing \(ms(info.processingDelay))"
             + "  scheduling delay \(ms(info.schedulingDelay))  total \(ms(info.totalDelay))"
         if info.failedRecords > 0 { line += "  failed \(info.failedRecords)" }
+        if info.invalidRecords > 0 { line += "  invalid \(info.invalidRecords)" }
+        if let limit = info.rateLimit { line += "  rate limit \(limit)/s" }
+        if let checkpoint = info.lastCheckpointTime {
+            let at = Date(timeIntervalSince1970: Double(checkpoint.milliseconds) / 1000)
+            line += "  checkpoint \(at.formatted(.iso8601.time(includingFractionalSeconds: true)))"
+            if let d = info.checkpointDuration { line += " (+\(ms(d)))" }
+        }
+        if let from = info.recoveredFrom {
+            let at = Date(timeIntervalSince1970: Double(from.milliseconds) / 1000)
+            let recovered = "recovered from the checkpoint of \(at.formatted(.iso8601.time(includingFractionalSeconds: true)))"
+            FileHandle.standardError.write(Data(((isTerminal ? "\r\u{1B}[2K" : "") + "spate: " + recovered + "\n").utf8))
+        }
         let text = isTerminal ? "\r\u{1B}[2K" + line : line + "\n"
         FileHandle.standardError.write(Data(text.utf8))
     }
