@@ -51,6 +51,7 @@ struct Demo: AsyncParsableCommand {
         let create = { () throws -> StreamingContext in
             let ssc = StreamingContext(batchInterval: interval)
             built = try DemoPipeline.build(ssc, rate: rate, window: interval * windowBatches, output: output)
+            try DemoPipeline.clusters(ssc, rate: rate).dashboard(.table(title: "k-means centres of (value, user bucket)"))
             return ssc
         }
         let ssc = try checkpoint.map { try StreamingContext.getOrCreate(checkpoint: URL(fileURLWithPath: $0), create: create) }

@@ -1,5 +1,6 @@
 import Foundation
 import Spate
+import SpateML
 
 /// The demo's pipeline, kept apart from the command so tests and examples can reuse it.
 enum DemoPipeline {
@@ -36,6 +37,25 @@ enum DemoPipeline {
         }.print(5)
         counts.saveAsTextFiles(prefix: "\(output)/campaign-counts")
         return counts
+    }
+
+    /// Streaming k-means (k = 3, half-life 5 batches) over the events' (value, user bucket) features; returns
+    /// a stream with the current centres after each batch, for the dashboard.
+    static func clusters(_ ssc: StreamingContext, rate: Int) throws -> DStream<String> {
+        let kmeans = try StreamingKMeans(
+            k: 3, halfLife: 5, timeUnit: .batches, initialCenters: .random(dimension: 2, weight: 0, seed: 7))
+        let points = ssc.rateStream(recordsPerSecond: max(1, rate / 20)).map { n -> Vector in
+            let fields = event(n).split(separator: ",")
+            let user = Int(fields[1].dropFirst("user-".count)) ?? 0
+            return Vector([Double(fields[4]) ?? 0, Double(user % 100)])
+        }
+        kmeans.trainOn(points)
+        // Runs after trainOn's output in each batch, so it shows the centres that batch produced.
+        return points.count().flatMap { _ in
+            kmeans.latestModel.clusterCenters.enumerated().map { i, c in
+                "centre \(i): (" + c.values.map { String(format: "%.1f", $0) }.joined(separator: ", ") + ")"
+            }
+        }
     }
 
     enum DemoError: Error { case malformed(String) }
