@@ -18,6 +18,7 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Spate", package: "spate"),
                 .product(name: "SpateML", package: "spate"),
+                .product(name: "SpateDashboard", package: "spate"),
             ],
             path: "Benchmarks/SpateBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
