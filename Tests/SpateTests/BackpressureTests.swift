@@ -6,18 +6,6 @@ import Testing
 @testable import Spate
 
 /// Polls `condition` every 5 ms until it holds, recording an issue after `timeout`.
-private func backpressurePollUntil(
-    _ what: String, timeout: Duration = .seconds(5), _ condition: @Sendable () -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while !condition() {
-        guard ContinuousClock.now < deadline else {
-            Issue.record("timed out waiting until \(what)")
-            throw CancellationError()
-        }
-        try await Task.sleep(for: .milliseconds(5))
-    }
-}
 
 /// A TCP server on 127.0.0.1 (ephemeral port) that writes bytes to its connected clients.
 private final class BackpressureLineServer: Sendable {
@@ -259,7 +247,7 @@ private func close(_ a: Double?, _ b: Double) -> Bool {
         let (stream, supervisor) = ssc.receiverSource(StoreAllReceiver(values: Array(0..<100)))
         let out = Collector(stream)
         try await ssc.start()
-        try await backpressurePollUntil("the receiver stored its records") { supervisor.context.bufferedCount == 100 }
+        try await pollUntil("the receiver stored its records") { supervisor.context.bufferedCount == 100 }
         try await ssc.advance(by: .seconds(5))
         await ssc.stop()
         #expect(out.results.map(\.count) == [30, 30, 30, 10, 0])
@@ -274,7 +262,7 @@ private func close(_ a: Double?, _ b: Double) -> Bool {
         try await ssc.start()
         for batch in 1...6 {
             // Two batches' worth (20 records) wait, no more: the receiver pauses instead of buffering.
-            try await backpressurePollUntil("20 records wait before batch \(batch)") {
+            try await pollUntil("20 records wait before batch \(batch)") {
                 supervisor.context.bufferedCount >= Swift.min(20, 60 - (batch - 1) * 10)
             }
             try await Task.sleep(for: .milliseconds(20))
@@ -292,7 +280,7 @@ private func close(_ a: Double?, _ b: Double) -> Bool {
         let (stream, supervisor) = ssc.receiverSource(StoreAllReceiver(values: Array(0..<500)))
         let out = Collector(stream)
         try await ssc.start()
-        try await backpressurePollUntil("the receiver stored its records") { supervisor.context.bufferedCount > 0 }
+        try await pollUntil("the receiver stored its records") { supervisor.context.bufferedCount > 0 }
         try await Task.sleep(for: .milliseconds(200))
         await ssc.stop(graceful: true)
         let all = out.results.flatMap { $0 }
@@ -310,11 +298,11 @@ private func close(_ a: Double?, _ b: Double) -> Bool {
         let (stream, source) = ssc.socketTextSource(host: "127.0.0.1", port: server.port)
         let out = Collector(stream.map { Int($0) ?? -1 })
         try await ssc.start()
-        try await backpressurePollUntil("the source connects") { server.hasClient }
+        try await pollUntil("the source connects") { server.hasClient }
         let total = 100_000
         let payload = Array((0..<total).map { "\($0)\n" }.joined().utf8)
         let sender = Task { try await server.send(payload) }
-        try await backpressurePollUntil("two batches of lines are buffered") { source.bufferedCount >= 20_000 }
+        try await pollUntil("two batches of lines are buffered") { source.bufferedCount >= 20_000 }
         try await Task.sleep(for: .milliseconds(200))
         // Capacity (20,000 lines) plus at most one read (64 KiB: about 12,000 of these lines) is buffered,
         // not all 100,000 lines.
@@ -323,7 +311,7 @@ private func close(_ a: Double?, _ b: Double) -> Bool {
         for _ in 0..<60 where delivered < total {
             try await ssc.advance(by: .seconds(1))
             delivered = out.results.reduce(0) { $0 + $1.count }
-            try await backpressurePollUntil("the reader refills") {
+            try await pollUntil("the reader refills") {
                 source.bufferedCount >= Swift.min(10_000, total - out.results.reduce(0) { $0 + $1.count })
             }
         }

@@ -12,18 +12,6 @@ private final class ReceiverProbe: Sendable {
 }
 
 /// Polls `condition` every 5 ms for up to 5 s.
-private func receiverPollUntil(
-    _ what: String, timeout: Duration = .seconds(5), _ condition: @Sendable () -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while !condition() {
-        guard ContinuousClock.now < deadline else {
-            Issue.record("timed out waiting until \(what)")
-            throw CancellationError()
-        }
-        try await Task.sleep(for: .milliseconds(5))
-    }
-}
 
 /// Stores its values and returns at once (Spark style: onStart does not block).
 private struct FixedReceiver: Receiver {
@@ -105,7 +93,7 @@ private final class BlockingReceiver: Receiver {
         let (stream, supervisor) = ssc.receiverSource(FixedReceiver(values: [1, 2, 3, 4, 5], probe: probe))
         let out = Collector(stream.map { $0 * 10 })
         try await ssc.start()
-        try await receiverPollUntil("five records are stored") { supervisor.context.bufferedCount == 5 }
+        try await pollUntil("five records are stored") { supervisor.context.bufferedCount == 5 }
         try await ssc.advance(by: .seconds(2))
         #expect(out.results == [[10, 20, 30, 40, 50], []])
         #expect(probe.startCount == 1)
@@ -124,7 +112,7 @@ private final class BlockingReceiver: Receiver {
         let (stream, supervisor) = ssc.receiverSource(RestartingReceiver(probe: probe))
         let out = Collector(stream)
         try await ssc.start()
-        try await receiverPollUntil("both runs stored") { supervisor.context.bufferedCount == 3 }
+        try await pollUntil("both runs stored") { supervisor.context.bufferedCount == 3 }
         #expect(probe.startCount == 2)
         #expect(probe.stopCount == 1)
         #expect(supervisor.context.restartCount == 1)
@@ -141,7 +129,7 @@ private final class BlockingReceiver: Receiver {
         let (stream, supervisor) = ssc.receiverSource(FlakyReceiver(probe: probe))
         let out = Collector(stream)
         try await ssc.start()
-        try await receiverPollUntil("the second run stored") { supervisor.context.bufferedCount == 1 }
+        try await pollUntil("the second run stored") { supervisor.context.bufferedCount == 1 }
         try await ssc.advance(by: .seconds(1))
         #expect(ssc.isActive)
         await ssc.stop()
@@ -160,7 +148,7 @@ private final class BlockingReceiver: Receiver {
         let (stream, supervisor) = ssc.receiverSource(receiver)
         let out = Collector(stream)
         try await ssc.start()
-        try await receiverPollUntil("the record is stored") { supervisor.context.bufferedCount == 1 }
+        try await pollUntil("the record is stored") { supervisor.context.bufferedCount == 1 }
         try await ssc.advance(by: .seconds(1))
         let t0 = ContinuousClock.now
         await ssc.stop()
@@ -175,7 +163,7 @@ private final class BlockingReceiver: Receiver {
         let ssc = manualContext()
         let out = Collector(ssc.receiverStream(FixedReceiver(values: [3], probe: probe)))
         try await ssc.start()
-        try await receiverPollUntil("the receiver ran") { probe.startCount == 1 }
+        try await pollUntil("the receiver ran") { probe.startCount == 1 }
         try await ssc.advance(by: .seconds(1))
         await ssc.stop()
         #expect(out.results == [[3]])

@@ -37,7 +37,7 @@ private final class SocketLineServer: Sendable {
     var activeClients: [any Channel] { clients.channels.withLock { $0.filter(\.isActive) } }
 
     func waitForClient() async throws {
-        try await socketPollUntil("a client connects to port \(port)") { !self.activeClients.isEmpty }
+        try await pollUntil("a client connects to port \(port)") { !self.activeClients.isEmpty }
     }
 
     func send(_ text: String) async throws { try await send(Array(text.utf8)) }
@@ -60,18 +60,6 @@ private final class SocketLineServer: Sendable {
 }
 
 /// Polls `condition` every 5 ms for up to 5 s.
-private func socketPollUntil(
-    _ what: String, timeout: Duration = .seconds(5), _ condition: @Sendable () -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while !condition() {
-        guard ContinuousClock.now < deadline else {
-            Issue.record("timed out waiting until \(what)")
-            throw CancellationError()
-        }
-        try await Task.sleep(for: .milliseconds(5))
-    }
-}
 
 private final class SocketInfoRecorder: StreamingListener {
     let infos = Mutex<[BatchInfo]>([])
@@ -91,9 +79,9 @@ private final class SocketInfoRecorder: StreamingListener {
 
         try await server.send("alpha\r\nbe")
         try await server.send("ta\ngam")
-        try await socketPollUntil("two lines are buffered") { source.bufferedCount == 2 }
+        try await pollUntil("two lines are buffered") { source.bufferedCount == 2 }
         try await server.send("ma\n\n")
-        try await socketPollUntil("four lines are buffered") { source.bufferedCount == 4 }
+        try await pollUntil("four lines are buffered") { source.bufferedCount == 4 }
         try await ssc.advance(by: .seconds(1))
         try await ssc.advance(by: .seconds(1))
         await ssc.stop()
@@ -113,19 +101,19 @@ private final class SocketInfoRecorder: StreamingListener {
         try await first.waitForClient()
 
         try await first.send("a\nb\n")
-        try await socketPollUntil("a and b are buffered") { source.bufferedCount == 2 }
+        try await pollUntil("a and b are buffered") { source.bufferedCount == 2 }
         try await ssc.advance(by: .seconds(1))
 
         // Received before the server goes away: must survive the reconnect.
         try await first.send("c\n")
-        try await socketPollUntil("c is buffered") { source.bufferedCount == 1 }
+        try await pollUntil("c is buffered") { source.bufferedCount == 1 }
         await first.stop()
 
         let second = try await SocketLineServer.start(port: port)
         defer { Task { await second.stop() } }
         try await second.waitForClient()
         try await second.send("d\ne\n")
-        try await socketPollUntil("c, d and e are buffered") { source.bufferedCount == 3 }
+        try await pollUntil("c, d and e are buffered") { source.bufferedCount == 3 }
         try await ssc.advance(by: .seconds(1))
         await ssc.stop()
 
@@ -150,7 +138,7 @@ private final class SocketInfoRecorder: StreamingListener {
         bytes += [0xC3, 0x0A]                          // truncated sequence
         bytes += Array("ok2\n".utf8)
         try await server.send(bytes)
-        try await socketPollUntil("three valid lines are buffered") { source.bufferedCount == 3 }
+        try await pollUntil("three valid lines are buffered") { source.bufferedCount == 3 }
         try await ssc.advance(by: .seconds(1))
         try await ssc.advance(by: .seconds(1))
         await ssc.stop()
@@ -191,7 +179,7 @@ private final class SocketInfoRecorder: StreamingListener {
         try await ssc.start()
         try await server.waitForClient()
         try await server.send("kept\n")
-        try await socketPollUntil("the line is buffered") { source.bufferedCount == 1 }
+        try await pollUntil("the line is buffered") { source.bufferedCount == 1 }
         await server.stop()
         // Let the client notice and enter its backoff loop.
         try await Task.sleep(for: .milliseconds(20))
@@ -214,7 +202,7 @@ private final class SocketInfoRecorder: StreamingListener {
         try await server.waitForClient()
         let sent = (0..<100).map { "line \($0)" }
         try await server.send(sent.map { $0 + "\n" }.joined())
-        try await socketPollUntil("every line is received") {
+        try await pollUntil("every line is received") {
             source.bufferedCount + out.results.reduce(0) { $0 + $1.count } == sent.count
         }
         await ssc.stop(graceful: true)
@@ -239,7 +227,7 @@ private final class SocketInfoRecorder: StreamingListener {
         try await first.start()
         try await server.waitForClient()
         try await server.send("one\ntwo\nthree\n")
-        try await socketPollUntil("three lines are buffered") { source.bufferedCount == 3 }
+        try await pollUntil("three lines are buffered") { source.bufferedCount == 3 }
         // A crash: the context goes away without running a batch or stopping gracefully.
         await first.stop(graceful: false)
 

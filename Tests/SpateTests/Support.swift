@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import Synchronization
 @testable import Spate
 
@@ -43,4 +44,18 @@ func sortedPairs<K: Comparable, V>(_ pairs: [(K, V)]) -> [(K, V)] {
 
 func dictionary<K: Hashable, V>(_ pairs: [(K, V)]) -> [K: V] {
     Dictionary(pairs, uniquingKeysWith: { a, _ in a })
+}
+
+/// Polls `condition` every 5 ms until it holds, recording an issue after `timeout`.
+func pollUntil(
+    _ what: String, timeout: Duration = .seconds(5), _ condition: @Sendable () -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while !condition() {
+        guard ContinuousClock.now < deadline else {
+            Issue.record("timed out waiting until \(what)")
+            throw CancellationError()
+        }
+        try await Task.sleep(for: .milliseconds(5))
+    }
 }

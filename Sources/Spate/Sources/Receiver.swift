@@ -368,19 +368,25 @@ extension StreamingContext {
     /// `receiverStream` plus its supervisor, so tests can watch the receiver's buffer.
     func receiverSource<R: Receiver>(_ receiver: R) -> (stream: DStream<R.Element>, supervisor: ReceiverSupervisor<R>) {
         let supervisor = ReceiverSupervisor(receiver: receiver, logger: logger)
-        let name = "receiverStream(\(R.self))"
+        let stream = receivedInputStream(name: "receiverStream(\(R.self))", buffer: supervisor.context, hooks: supervisor.hooks)
+        return (stream, supervisor)
+    }
+
+    /// An input stream whose batches come from `buffer` (received records): recoverable, write-ahead logged
+    /// when the context checkpoints, bounded by the buffer's rate limiter.
+    func receivedInputStream<E: Sendable>(name: String, buffer: ReceiverContext<E>, hooks: SourceHooks) -> DStream<E> {
         let source = RecoverableReceiverSource(
-            receiver: supervisor.context, parallelism: parallelism,
-            openLog: writeAheadLogOpener(for: supervisor.context, source: name))
-        var hooks = supervisor.hooks
+            receiver: buffer, parallelism: parallelism, openLog: writeAheadLogOpener(for: buffer, source: name))
+        var hooks = hooks
         let start = hooks.start
         hooks.start = {
+            // Recovery may have opened the log already; otherwise open it (and re-buffer what it holds).
             try source.openLog()
             try await start()
         }
         let stream = recoverableInputStream(name: name, hooks: hooks, source: source)
-        rateControl.register(supervisor.context.rateLimiter, sourceId: stream.id)
-        return (stream, supervisor)
+        rateControl.register(buffer.rateLimiter, sourceId: stream.id)
+        return stream
     }
 }
 

@@ -271,18 +271,7 @@ extension StreamingContext {
     /// `socketTextStream` plus its source object, so tests can watch the receive buffer.
     func socketTextSource(host: String, port: Int) -> (stream: DStream<String>, source: SocketTextSource) {
         let source = SocketTextSource(host: host, port: port, logger: logger)
-        let name = "socketTextStream(\(host):\(port))"
-        let recoverable = RecoverableReceiverSource(
-            receiver: source.received, parallelism: parallelism,
-            openLog: writeAheadLogOpener(for: source.received, source: name))
-        var hooks = source.hooks
-        let start = hooks.start
-        hooks.start = {
-            try recoverable.openLog()
-            try await start()
-        }
-        let stream = recoverableInputStream(name: name, hooks: hooks, source: recoverable)
-        rateControl.register(source.rateLimiter, sourceId: stream.id)
+        let stream = receivedInputStream(name: "socketTextStream(\(host):\(port))", buffer: source.received, hooks: source.hooks)
         return (stream, source)
     }
 }
