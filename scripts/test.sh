@@ -10,7 +10,8 @@ if [ -x scripts/services.sh ]; then scripts/services.sh start; fi
 swift build --build-tests
 # Swift Testing prints its own summary line; XCTest is not used.
 # Serial: the crash, backpressure and socket tests measure real time and must not fight for the 2 cores.
-swift test --skip-build --no-parallel 2>&1 | tee .build/test-output.txt
+# A hung test must not hold CI until its deadline: the whole suite gets 40 minutes.
+timeout 2400 swift test --skip-build --no-parallel 2>&1 | tee .build/test-output.txt
 status=${PIPESTATUS[0]}
 # The dashboard's page in a real headless browser (installs chromium and selenium when missing).
 scripts/browser-test.sh || status=1

@@ -85,7 +85,8 @@ final class DirectKafkaSource: PackageRecoverableSource {
         var next: [KafkaTopicPartition: Int64] = [:]
         do {
             if restored {
-                for tp in partitions { next[tp] = try known[tp] ?? consumer.watermarks(tp, timeoutMs: timeoutMs).low }
+                let low = try consumer.offsets(partitions, latest: false, timeoutMs: timeoutMs)
+                for tp in partitions { next[tp] = known[tp] ?? low[tp] ?? 0 }
             } else {
                 next = try startingOffsets(partitions)
             }
@@ -110,8 +111,10 @@ final class DirectKafkaSource: PackageRecoverableSource {
         case .earliest, .latest: break
         }
         var next: [KafkaTopicPartition: Int64] = [:]
+        let lows = try consumer.offsets(partitions, latest: false, timeoutMs: timeoutMs)
+        let highs = try consumer.offsets(partitions, latest: true, timeoutMs: timeoutMs)
         for tp in partitions {
-            let (low, high) = try consumer.watermarks(tp, timeoutMs: timeoutMs)
+            let low = lows[tp] ?? 0, high = highs[tp] ?? 0
             if options.startingOffsets == .latest { next[tp] = high } else { next[tp] = min(max(given[tp] ?? low, low), high) }
         }
         return next
@@ -132,8 +135,10 @@ final class DirectKafkaSource: PackageRecoverableSource {
             do {
                 var lag: [Int64] = []
                 let consumer = try self.consumer
+                let lows = try consumer.offsets(partitions, latest: false, timeoutMs: 2000)
+                let highs = try consumer.offsets(partitions, latest: true, timeoutMs: 2000)
                 for (i, tp) in partitions.enumerated() {
-                    let (low, high) = try consumer.watermarks(tp, timeoutMs: 2000)
+                    let low = lows[tp] ?? 0, high = highs[tp] ?? 0
                     if ranges[i].fromOffset < low {
                         logger.warning("offsets were deleted from the log before they were read (retention); skipping to the first one left",
                                        metadata: ["partition": "\(tp)", "from": "\(ranges[i].fromOffset)", "first": "\(low)"])

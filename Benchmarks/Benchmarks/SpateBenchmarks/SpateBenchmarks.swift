@@ -21,4 +21,21 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark("join.engine", configuration: configuration()) { try await JoinShape.engine($0) }
     Benchmark("join.baseline", configuration: configuration()) { await JoinShape.baseline($0) }
+
+    Benchmark("kmeans.engine", configuration: configuration()) { try await KMeansShape.engine($0) }
+    Benchmark("kmeans.baseline", configuration: configuration()) { await KMeansShape.baseline($0) }
+
+    Benchmark("checkpoint.off", configuration: CheckpointOverhead.configuration()) {
+        try await CheckpointOverhead.run($0, checkpoint: false)
+    }
+    Benchmark("checkpoint.every-10s", configuration: CheckpointOverhead.configuration()) {
+        try await CheckpointOverhead.run($0, checkpoint: true)
+    }
+
+    Benchmark("dashboard.no-clients", configuration: DashboardOverhead.configuration()) {
+        try await DashboardOverhead.run($0, clients: 0)
+    }
+    Benchmark("dashboard.10-clients", configuration: DashboardOverhead.configuration()) {
+        try await DashboardOverhead.run($0, clients: 10)
+    }
 }

@@ -23,8 +23,34 @@ extension DStream {
     /// The state lives in memory in hash partitions that update in parallel, and advances exactly once per
     /// batch time whichever consumer asks.
     /// - Complexity: O(records) per batch, plus O(keys in the state) with a timeout or snapshots.
+    @inlinable
     public func mapWithState<K: Hashable & Sendable, V: Sendable, S: Sendable, R: Sendable>(
         _ spec: StateSpec<K, V, S, R>
+    ) -> MapWithStateDStream<K, V, S, R> where T == (K, V) {
+        // The per-batch step is built here, for the caller's types; the bookkeeping around it is not hot.
+        mapWithStateNode(spec) { parent, run, store, function, timeoutMs, timeMs, snapshot in
+            let pieces = ShuffleKernels.hashPartition(parent, run, partitioner: store.partitioner)
+            return Parallel.map(store.count) { j in
+                let rows = ShuffleKernels.gather(pieces, j).rows
+                return store.withPartition(j) { entries in
+                    Self.applyMapping(
+                        rows, to: &entries, function, timeoutMs: timeoutMs, timeMs: timeMs, run, snapshot: snapshot)
+                }
+            }
+        }
+    }
+
+    /// The mapWithState node: catch-up, caching, snapshots and checkpointing around `step`, which applies
+    /// one parent batch to the state and returns, per partition, the mapped records and (when `snapshot`)
+    /// the state's `(key, state)` pairs.
+    @usableFromInline
+    func mapWithStateNode<K: Hashable & Sendable, V: Sendable, S: Sendable, R: Sendable>(
+        _ spec: StateSpec<K, V, S, R>,
+        step: @escaping @Sendable (
+            _ parent: Stage<(K, V)>, _ run: BatchRun, _ store: PartitionedState<K, MapWithStateEntry<S>>,
+            _ function: @escaping @Sendable (K, V?, State<S>) throws -> R,
+            _ timeoutMs: Int?, _ timeMs: Int, _ snapshot: Bool
+        ) -> [([R], [(K, S)])]
     ) -> MapWithStateDStream<K, V, S, R> where T == (K, V) {
         let timeoutMs = spec.timeoutInterval.map(\.wholeMilliseconds).flatMap { $0 > 0 ? $0 : nil }
         if let timeout = spec.timeoutInterval {
@@ -47,22 +73,15 @@ extension DStream {
             context: context, name: "mapWithState", parents: [self], slideMs: slide, alwaysCache: true
         ) { [self] time, run in
             var current: [[R]]?
-            try progress.advance(to: time, zeroMs: context.zeroTimeMs, slideMs: slide) { step, isFirst in
-                let ms = step.milliseconds
+            try progress.advance(to: time, zeroMs: context.zeroTimeMs, slideMs: slide) { stepTime, isFirst in
+                let ms = stepTime.milliseconds
                 if isFirst { store.seed(initial.map { ($0.0, MapWithStateEntry(state: $0.1, updatedMs: ms)) }) }
-                let parent = try self.getOrCompute(step, run) ?? .empty
-                let byPartition = ShuffleKernels.partition(parent, run, partitioner: partitioner)
+                let parent = try self.getOrCompute(stepTime, run) ?? .empty
                 let snapshotNode = snapshots.ref.node
-                let results: [([R], [(K, S)])] = Parallel.map(store.count) { j in
-                    store.withPartition(j) { entries in
-                        Self.applyMapping(
-                            byPartition[j], to: &entries, function, timeoutMs: timeoutMs, timeMs: ms, run,
-                            snapshot: snapshotNode != nil)
-                    }
-                }
+                let results = step(parent, run, store, function, timeoutMs, ms, snapshotNode != nil)
                 let mapped = results.map(\.0)
-                snapshotNode?.put(results.map(\.1), at: step)
-                if step == time { current = mapped } else { this.node?.put(mapped, at: step) }
+                snapshotNode?.put(results.map(\.1), at: stepTime)
+                if stepTime == time { current = mapped } else { this.node?.put(mapped, at: stepTime) }
             }
             if let current { return Stage(partitions: current) }
             // Already applied (while catching up for a later time): the node's cache has it.
@@ -85,8 +104,10 @@ extension DStream {
         return node
     }
 
-    /// Applies one batch's records of one partition: mapping calls in record order, then timeouts.
-    private static func applyMapping<K: Hashable & Sendable, V: Sendable, S: Sendable, R: Sendable>(
+    /// Applies one batch's records of one partition: mapping calls in record order, then timeouts. Each
+    /// record looks its key up once and updates the entry in place.
+    @inlinable
+    static func applyMapping<K: Hashable & Sendable, V: Sendable, S: Sendable, R: Sendable>(
         _ records: [(K, V)], to entries: inout [K: MapWithStateEntry<S>],
         _ function: @Sendable (K, V?, State<S>) throws -> R,
         timeoutMs: Int?, timeMs: Int, _ run: BatchRun, snapshot: Bool
@@ -96,21 +117,24 @@ extension DStream {
         var out: [R] = []
         out.reserveCapacity(records.count)
         for (key, value) in records {
-            let old = entries[key]
-            state.wrap(old?.state)
+            let index = entries.index(forKey: key)
+            state.wrap(index.map { entries.values[$0].state })
             do {
                 let r = try function(key, value, state)
                 out.append(r)
                 if state.isRemoved {
-                    entries[key] = nil
+                    if let index { entries.remove(at: index) }
                 } else if state.isUpdated || (state.exists && timeoutMs != nil) {
                     // Data refreshes the key's idle time even when the state is unchanged (Spark's rule).
-                    entries[key] = MapWithStateEntry(state: state.get(), updatedMs: timeMs)
+                    let entry = MapWithStateEntry(state: state.get(), updatedMs: timeMs)
+                    if let index { entries.values[index] = entry } else { entries[key] = entry }
                 }
             } catch {
                 run.recordFailed(error, in: opName)
             }
-            for misuse in state.misuses { run.recordFailed(misuse, in: opName) }
+            if !state.misuses.isEmpty {
+                for misuse in state.misuses { run.recordFailed(misuse, in: opName) }
+            }
         }
         if let timeoutMs {
             let threshold = timeMs - timeoutMs
@@ -126,7 +150,11 @@ extension DStream {
                 entries[key] = nil
             }
         }
-        let pairs = snapshot ? entries.map { ($0.key, $0.value.state) } : []
+        var pairs: [(K, S)] = []
+        if snapshot {
+            pairs.reserveCapacity(entries.count)
+            for (k, e) in entries { pairs.append((k, e.state)) }
+        }
         return (out, pairs)
     }
 
@@ -179,9 +207,16 @@ public final class MapWithStateDStream<K: Hashable & Sendable, V: Sendable, S: S
 }
 
 /// One key's state in mapWithState, with the batch time of its last data (for timeouts).
+@usableFromInline
 struct MapWithStateEntry<S: Sendable>: Sendable {
-    var state: S
-    var updatedMs: Int
+    @usableFromInline var state: S
+    @usableFromInline var updatedMs: Int
+
+    @inlinable
+    init(state: S, updatedMs: Int) {
+        self.state = state
+        self.updatedMs = updatedMs
+    }
 }
 
 extension MapWithStateEntry: Codable where S: Codable {}

@@ -19,10 +19,30 @@ extension DStream {
     ///   - initialState: the states keys start with before the first batch (for a key listed twice, the
     ///     last one wins).
     /// - Complexity: O(records + keys in the state) per batch, in parallel over partitions.
+    @inlinable
     public func updateStateByKey<K: Hashable & Sendable, V: Sendable, S: Sendable>(
         _ update: @escaping @Sendable ([V], S?) throws -> S?,
         partitions: Int? = nil,
         initialState: [(K, S)] = []
+    ) -> DStream<(K, S)> where T == (K, V) {
+        // The per-batch step is built here, for the caller's types; the bookkeeping around it is not hot.
+        updateStateByKeyNode(partitions: partitions, initialState: initialState) { parent, run, store in
+            let pieces = ShuffleKernels.hashPartition(parent, run, partitioner: store.partitioner)
+            return Parallel.map(store.count) { j in
+                let rows = ShuffleKernels.gather(pieces, j)
+                return store.withPartition(j) { states in
+                    Self.applyUpdate(rows, to: &states, update, run, "updateStateByKey")
+                }
+            }
+        }
+    }
+
+    /// The updateStateByKey node: catch-up, caching and checkpointing around `step`, which applies one
+    /// parent batch to the state and returns the `(key, state)` pairs of every partition.
+    @usableFromInline
+    func updateStateByKeyNode<K: Hashable & Sendable, V: Sendable, S: Sendable>(
+        partitions: Int?, initialState: [(K, S)],
+        step: @escaping @Sendable (Stage<(K, V)>, BatchRun, PartitionedState<K, S>) -> [[(K, S)]]
     ) -> DStream<(K, S)> where T == (K, V) {
         let partitioner = partitioner(partitions)
         let store = PartitionedState<K, S>(partitioner: partitioner)
@@ -35,16 +55,11 @@ extension DStream {
             context: context, name: opName, parents: [self], slideMs: slide, alwaysCache: true
         ) { [self] time, run in
             var current: [[(K, S)]]?
-            try progress.advance(to: time, zeroMs: context.zeroTimeMs, slideMs: slide) { step, isFirst in
+            try progress.advance(to: time, zeroMs: context.zeroTimeMs, slideMs: slide) { stepTime, isFirst in
                 if isFirst { store.seed(initialState) }
-                let parent = try self.getOrCompute(step, run) ?? .empty
-                let byPartition = ShuffleKernels.partition(parent, run, partitioner: partitioner)
-                let pairs: [[(K, S)]] = Parallel.map(store.count) { j in
-                    store.withPartition(j) { states in
-                        Self.applyUpdate(byPartition[j], to: &states, update, run, opName)
-                    }
-                }
-                if step == time { current = pairs } else { this.node?.put(pairs, at: step) }
+                let parent = try self.getOrCompute(stepTime, run) ?? .empty
+                let pairs = step(parent, run, store)
+                if stepTime == time { current = pairs } else { this.node?.put(pairs, at: stepTime) }
             }
             if let current { return Stage(partitions: current) }
             // Already applied (while catching up for a later time): the node's cache has it.
@@ -66,32 +81,64 @@ extension DStream {
         return node
     }
 
-    /// Applies one batch's records of one partition to that partition's states; returns the new pairs.
-    private static func applyUpdate<K: Hashable & Sendable, V: Sendable, S: Sendable>(
-        _ records: [(K, V)], to states: inout [K: S],
-        _ update: @Sendable ([V], S?) throws -> S?, _ run: BatchRun, _ opName: String
+    /// Applies one batch's records of one partition to that partition's states, in place; returns the
+    /// `(key, state)` pairs after the batch.
+    ///
+    /// The batch's rows are chained per key in a table that reuses the shuffle's hashes (no array per key);
+    /// every key with a state is updated in place with its values (in batch order, empty when it has
+    /// none), then every key seen only in the batch gets `update(values, nil)`.
+    @inlinable
+    static func applyUpdate<K: Hashable & Sendable, V: Sendable, S: Sendable>(
+        _ batch: ShuffleKernels.HashedRows<K, V>, to states: inout [K: S],
+        _ update: ([V], S?) throws -> S?, _ run: BatchRun, _ opName: String
     ) -> [(K, S)] {
-        var groups: [K: [V]] = [:]
-        for (k, v) in records { groups[k, default: []].append(v) }
-        var next: [K: S] = [:]
-        next.reserveCapacity(states.count + groups.count)
-        for (key, old) in states {
-            let values = groups.removeValue(forKey: key) ?? []
+        let rows = batch.rows
+        let table = RowChains(keys: rows, hashes: batch.hashes) { $0.0 }
+        // seen[head row of a key]: the key has a state (so it was handled in the first pass).
+        var seen = [Bool](repeating: false, count: rows.count)
+        var values: [V] = []
+        var removed: [K] = []
+        var i = states.startIndex
+        while i != states.endIndex {
+            let key = states.keys[i]
+            values.removeAll(keepingCapacity: true)
+            if !rows.isEmpty {
+                var at = table.first(key, hash: key.hashValue, in: rows) { $0.0 }
+                if at >= 0 { seen[at] = true }
+                while at >= 0 {
+                    values.append(rows[at].1)
+                    at = table.next[at]
+                }
+            }
             do {
-                if let s = try update(values, old) { next[key] = s }
+                if let s = try update(values, states.values[i]) {
+                    states.values[i] = s
+                } else {
+                    removed.append(key)
+                }
+            } catch {
+                // The key keeps its old state.
+                run.recordFailed(error, in: opName)
+            }
+            states.formIndex(after: &i)
+        }
+        for key in removed { states.removeValue(forKey: key) }
+        for head in table.heads where head >= 0 && !seen[head] {
+            values.removeAll(keepingCapacity: true)
+            var at = head
+            while at >= 0 {
+                values.append(rows[at].1)
+                at = table.next[at]
+            }
+            do {
+                if let s = try update(values, nil) { states[rows[head].0] = s }
             } catch {
                 run.recordFailed(error, in: opName)
-                next[key] = old
             }
         }
-        for (key, values) in groups {
-            do {
-                if let s = try update(values, nil) { next[key] = s }
-            } catch {
-                run.recordFailed(error, in: opName)
-            }
-        }
-        states = next
-        return next.map { ($0.key, $0.value) }
+        var out: [(K, S)] = []
+        out.reserveCapacity(states.count)
+        for (k, s) in states { out.append((k, s)) }
+        return out
     }
 }

@@ -2,8 +2,12 @@ import Synchronization
 
 /// The state of a keyed stateful operator, split by key hash (`HashPartitioner`): one dictionary per
 /// partition, each behind its own lock, so the partitions of a batch update in parallel without contention.
+///
+/// `@usableFromInline` so that the stateful operators' per-batch step, built in `@inlinable` code for the
+/// caller's types, can update the partitions in place.
+@usableFromInline
 final class PartitionedState<K: Hashable & Sendable, E: Sendable>: Sendable {
-    let partitioner: HashPartitioner
+    @usableFromInline let partitioner: HashPartitioner
     private let slots: [Slot]
 
     private final class Slot: Sendable {
@@ -16,7 +20,7 @@ final class PartitionedState<K: Hashable & Sendable, E: Sendable>: Sendable {
     }
 
     /// Number of partitions.
-    var count: Int { slots.count }
+    @usableFromInline var count: Int { slots.count }
 
     /// Puts `entries` in their partitions (later duplicates of a key win).
     func seed(_ entries: [(K, E)]) {
@@ -26,7 +30,7 @@ final class PartitionedState<K: Hashable & Sendable, E: Sendable>: Sendable {
     }
 
     /// Runs `body` with exclusive access to partition `j`'s entries.
-    func withPartition<R: Sendable>(_ j: Int, _ body: (inout [K: E]) -> R) -> R {
+    @usableFromInline func withPartition<R: Sendable>(_ j: Int, _ body: (inout [K: E]) -> R) -> R {
         slots[j].entries.withLock { body(&$0) }
     }
 

@@ -12,25 +12,29 @@
 /// ```
 /// A `State` is only valid during the call it is passed to; do not keep it.
 public final class State<S> {
-    private var value: S?
-    private(set) var isUpdated = false
-    private(set) var isRemoved = false
+    // Internal but `@usableFromInline`, with `@inlinable` accessors: the mapping function runs once per
+    // record, and these then compile for the caller's state type instead of through generic witnesses.
+    @usableFromInline var value: S?
+    @usableFromInline var isUpdated = false
+    @usableFromInline var isRemoved = false
+    @usableFromInline var timingOut = false
+    /// Misuses in the current call (update or remove of a timing-out state, update after remove, ...).
+    @usableFromInline var misuses: [StateMisuse] = []
+
+    @usableFromInline init() {}
+
     /// Whether this is the final call for a key that timed out (its value is nil). Its state can be read
     /// but not updated or removed: it is removed after the call.
-    public private(set) var isTimingOut = false
-    /// Misuses in the current call (update or remove of a timing-out state, update after remove, ...).
-    private(set) var misuses: [StateMisuse] = []
-
-    init() {}
+    @inlinable public var isTimingOut: Bool { timingOut }
 
     /// Whether the key has a state.
-    public var exists: Bool { value != nil }
+    @inlinable public var exists: Bool { value != nil }
 
     /// The key's state. Requires `exists`: check it first, or use `getOption()`.
     ///
     /// Calling `get()` when the state does not exist is a programming error and traps (Spark throws
     /// `NoSuchElementException`).
-    public func get() -> S {
+    @inlinable public func get() -> S {
         guard let value else {
             preconditionFailure("State.get(): the state does not exist; check state.exists first or use state.getOption()")
         }
@@ -38,12 +42,12 @@ public final class State<S> {
     }
 
     /// The key's state, or nil when it has none.
-    public func getOption() -> S? { value }
+    @inlinable public func getOption() -> S? { value }
 
     /// Sets the key's state. Not allowed on a timing-out state or after `remove()` in the same call; such a
     /// call is ignored and counted as a failed record in the batch's `BatchInfo.failedRecords`.
-    public func update(_ newState: S) {
-        if isTimingOut { misuses.append(.updateWhileTimingOut); return }
+    @inlinable public func update(_ newState: S) {
+        if timingOut { misuses.append(.updateWhileTimingOut); return }
         if isRemoved { misuses.append(.updateAfterRemove); return }
         value = newState
         isUpdated = true
@@ -51,8 +55,8 @@ public final class State<S> {
 
     /// Removes the key's state. Not allowed on a timing-out state (it is removed anyway) or twice in a call;
     /// such a call is ignored and counted as a failed record.
-    public func remove() {
-        if isTimingOut { misuses.append(.removeWhileTimingOut); return }
+    @inlinable public func remove() {
+        if timingOut { misuses.append(.removeWhileTimingOut); return }
         if isRemoved { misuses.append(.removedTwice); return }
         value = nil
         isUpdated = false
@@ -60,12 +64,12 @@ public final class State<S> {
     }
 
     /// Prepares the object for a call on a key whose current state is `state`.
-    func wrap(_ state: S?, timingOut: Bool = false) {
+    @inlinable func wrap(_ state: S?, timingOut: Bool = false) {
         value = state
         isUpdated = false
         isRemoved = false
-        isTimingOut = timingOut
-        misuses.removeAll(keepingCapacity: true)
+        self.timingOut = timingOut
+        if !misuses.isEmpty { misuses.removeAll(keepingCapacity: true) }
     }
 }
 
@@ -76,10 +80,11 @@ extension State: CustomStringConvertible {
 }
 
 /// A misuse of `State` inside a mapWithState function; counted as a failed record, never a crash.
+@usableFromInline
 enum StateMisuse: Error, Sendable, CustomStringConvertible {
     case updateWhileTimingOut, removeWhileTimingOut, updateAfterRemove, removedTwice
 
-    var description: String {
+    @usableFromInline var description: String {
         switch self {
         case .updateWhileTimingOut:
             return "State.update(_:) called on a state that is timing out: check state.isTimingOut before updating"

@@ -56,15 +56,30 @@ final class RdKafkaConsumer: Sendable {
         }
     }
 
-    /// The low and high watermarks (first offset, offset after the last record) of a partition.
-    func watermarks(_ tp: KafkaTopicPartition, timeoutMs: Int32) throws -> (low: Int64, high: Int64) {
-        try handle.withLock { h in
-            var low: Int64 = -1, high: Int64 = -1
-            let err = rd_kafka_query_watermark_offsets(h, tp.topic, Int32(tp.partition), &low, &high, timeoutMs)
+    /// The first offset (`latest: false`) or the high watermark (`latest: true`) of every partition, in one
+    /// ListOffsets round trip. (`rd_kafka_offsets_for_times` honours its timeout when the broker is down;
+    /// librdkafka 2.0.2's `rd_kafka_query_watermark_offsets` can wait forever then.)
+    func offsets(
+        _ partitions: [KafkaTopicPartition], latest: Bool, timeoutMs: Int32
+    ) throws -> [KafkaTopicPartition: Int64] {
+        guard !partitions.isEmpty else { return [:] }
+        return try handle.withLock { h in
+            let list = Self.list(partitions.map { ($0, Int64(latest ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING)) })
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            let err = rd_kafka_offsets_for_times(h, list, timeoutMs)
             guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                throw KafkaError.client(operation: "watermark query of \(tp)", reason: RdKafkaHandle.describe(err))
+                throw KafkaError.client(operation: "offset query", reason: RdKafkaHandle.describe(err))
             }
-            return (low, high)
+            var result: [KafkaTopicPartition: Int64] = [:]
+            for i in 0..<Int(list.pointee.cnt) {
+                let e = list.pointee.elems[i]
+                let tp = KafkaTopicPartition(topic: String(cString: e.topic), partition: Int(e.partition))
+                guard e.err == RD_KAFKA_RESP_ERR_NO_ERROR, e.offset >= 0 else {
+                    throw KafkaError.client(operation: "offset query of \(tp)", reason: RdKafkaHandle.describe(e.err))
+                }
+                result[tp] = e.offset
+            }
+            return result
         }
     }
 
