@@ -14,5 +14,12 @@ swift build --build-tests
 timeout 2400 swift test --skip-build --no-parallel 2>&1 | tee .build/test-output.txt
 status=${PIPESTATUS[0]}
 # The dashboard's page in a real headless browser (installs chromium and selenium when missing).
-scripts/browser-test.sh || status=1
+browser=1
+scripts/browser-test.sh || { status=1; browser=0; }
+# One closing line for the whole run (Swift Testing's tests plus the browser test).
+passed=$(grep -cE '^✔ Test .* passed after' .build/test-output.txt || true)
+failed=$(grep -cE '^✘ Test .* failed after' .build/test-output.txt || true)
+if [ "$browser" = 1 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+if [ "$status" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
+echo "$passed passed, $failed failed"
 exit "$status"
