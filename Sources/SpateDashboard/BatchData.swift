@@ -16,6 +16,8 @@ struct BatchData: Codable, Sendable, Equatable {
     let numRecords: Int
     /// Records per input stream id (as a string: JSON object keys).
     let streamIdToNumRecords: [String: Int]
+    /// What each input stream reported about the batch (Kafka: per partition offsets and lag).
+    let streamIdToMetadata: [String: [String: String]]?
     let submissionTime: Int
     let processingStartTime: Int?
     let processingEndTime: Int?
@@ -33,6 +35,8 @@ struct BatchData: Codable, Sendable, Equatable {
             : info.processingStartTime != nil ? "PROCESSING" : "QUEUED"
         numRecords = info.numRecords
         streamIdToNumRecords = Dictionary(uniqueKeysWithValues: info.streamIdToNumRecords.map { ("\($0.key)", $0.value) })
+        streamIdToMetadata = info.streamIdToMetadata.isEmpty
+            ? nil : Dictionary(uniqueKeysWithValues: info.streamIdToMetadata.map { ("\($0.key)", $0.value) })
         submissionTime = info.submissionTime
         processingStartTime = info.processingStartTime
         processingEndTime = info.processingEndTime

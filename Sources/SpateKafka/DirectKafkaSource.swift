@@ -21,6 +21,8 @@ final class DirectKafkaSource: PackageRecoverableSource {
         /// Batches in a row that could not reach the broker, and how many batches to skip before trying again.
         var failedBatches = 0
         var skipBatches = 0
+        /// Each partition's range and lag in the batch just cut, for `BatchInfo.streamIdToMetadata`.
+        var lastMetadata: [String: String] = [:]
     }
 
     let brokers: String
@@ -122,6 +124,14 @@ final class DirectKafkaSource: PackageRecoverableSource {
 
     // MARK: batches
 
+    /// Each partition's offset range and lag (records left after the batch) for the batch just cut.
+    func takeMetadata() -> [String: String] {
+        state.withLock { s in
+            defer { s.lastMetadata = [:] }
+            return s.lastMetadata
+        }
+    }
+
     func cut(_ time: BatchTime) -> (parts: [[KafkaRecord]], descriptor: Data) {
         let (partitions, next, skip) = state.withLock { s -> ([KafkaTopicPartition], [KafkaTopicPartition: Int64], Bool) in
             let skip = s.skipBatches > 0
@@ -131,12 +141,14 @@ final class DirectKafkaSource: PackageRecoverableSource {
         var ranges = partitions.map {
             KafkaOffsetRange(topic: $0.topic, partition: $0.partition, fromOffset: next[$0] ?? 0, untilOffset: next[$0] ?? 0)
         }
+        var latest: [KafkaTopicPartition: Int64] = [:]
         if !skip, !partitions.isEmpty {
             do {
                 var lag: [Int64] = []
                 let consumer = try self.consumer
                 let lows = try consumer.offsets(partitions, latest: false, timeoutMs: 2000)
                 let highs = try consumer.offsets(partitions, latest: true, timeoutMs: 2000)
+                latest = highs
                 for (i, tp) in partitions.enumerated() {
                     let low = lows[tp] ?? 0, high = highs[tp] ?? 0
                     if ranges[i].fromOffset < low {
@@ -162,9 +174,15 @@ final class DirectKafkaSource: PackageRecoverableSource {
                 "wanted": "\(ranges[i].untilOffset)", "reached": "\(read[i])"])
             ranges[i].untilOffset = read[i]
         }
+        var described: [String: String] = [:]
+        for r in ranges {
+            let lag = latest[r.topicPartition].map { "\(max(0, $0 - r.untilOffset))" } ?? "unknown"
+            described["\(r.topic)-\(r.partition)"] = "offsets \(r.fromOffset)..<\(r.untilOffset), lag \(lag)"
+        }
         state.withLock { s in
             for r in ranges { s.next[r.topicPartition] = r.untilOffset }
             remember(&s, ranges, at: time)
+            s.lastMetadata = described
         }
         return (parts, (try? JSONEncoder().encode(ranges)) ?? Data())
     }

@@ -75,6 +75,30 @@ import Testing
         for p in 0..<4 { #expect(reassembled[p] == Broker.expected(partition: p, 0..<10)) }
     }
 
+    @Test func batchInfoReportsEachPartitionsRangeAndLag() async throws {
+        let topic = try Broker.makeTopic("lag")
+        try Broker.produce(topic, perPartition: 10)
+        final class Infos: StreamingListener {
+            let infos = Mutex<[BatchInfo]>([])
+            func batchCompleted(_ info: BatchInfo) { infos.withLock { $0.append(info) } }
+        }
+        let ssc = StreamingContext(batchInterval: .seconds(1), clock: .manual)
+        let infos = Infos()
+        ssc.addListener(infos)
+        ssc.kafkaStream(brokers: Broker.brokers, topics: [topic], groupID: "lag",
+                        options: KafkaStreamOptions(maxRatePerPartition: 4, startingOffsets: .earliest))
+            .foreachBatch { _, _ in }
+        try await ssc.start()
+        try await ssc.advance(by: .seconds(3))
+        await ssc.stop()
+        let described = infos.infos.withLock { $0 }.map { $0.streamIdToMetadata.values.first ?? [:] }
+        #expect(described.count == 3)
+        #expect(described[0]["\(topic)-0"] == "offsets 0..<4, lag 6")
+        #expect(described[1]["\(topic)-1"] == "offsets 4..<8, lag 2")
+        #expect(described[2]["\(topic)-3"] == "offsets 8..<10, lag 0")
+        #expect(described.allSatisfy { $0.count == 4 })
+    }
+
     @Test func recordsCarryKeysOffsetsTimestampsAndHeaders() async throws {
         let topic = try Broker.makeTopic("fields", partitions: 1)
         let producer = try KafkaProducer(brokers: Broker.brokers)

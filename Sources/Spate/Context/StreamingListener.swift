@@ -25,6 +25,9 @@ public struct BatchInfo: Sendable, CustomStringConvertible {
     /// the input stream's id (backpressure's estimate capped by `maxRatePerSecond`). Streams without a bound
     /// are absent.
     public internal(set) var streamIdToRateLimit: [Int: Int] = [:]
+    /// What each input stream says about its batch (Spark's `StreamInputInfo.metadata`), keyed by input
+    /// stream id: a Kafka stream gives each partition's offset range and lag, for example.
+    public internal(set) var streamIdToMetadata: [Int: [String: String]] = [:]
 
     /// The total rate bound of the batch's bounded input streams, in records per second; nil when no input
     /// stream was bounded.

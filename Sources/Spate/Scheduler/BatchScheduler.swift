@@ -17,6 +17,8 @@ final class BatchScheduler: Sendable {
     private let lastGenerated = Atomic<Int>(0)
     /// Invalid input records per batch time (from `SourceHooks.takeInvalidCount`), until the batch completes.
     private let invalidCounts = Mutex<[Int: Int]>([:])
+    /// Source metadata per batch time (from `SourceHooks.takeMetadata`), until the batch completes.
+    private let metadata = Mutex<[Int: [Int: [String: String]]]>([:])
     /// Rate bounds (records/s) per rate-limited source per batch time, until the batch completes.
     private let rateLimits = Mutex<[Int: [Int: Int]]>([:])
     private let recordsIn = Counter(label: "spate_records_in_total")
@@ -52,6 +54,12 @@ final class BatchScheduler: Sendable {
         recordRateLimits(time, sources: sources)
         let invalid = sources.reduce(0) { $0 + $1.hooks.takeInvalidCount() }
         if invalid > 0 { invalidCounts.withLock { $0[time.milliseconds] = invalid } }
+        var described: [Int: [String: String]] = [:]
+        for source in sources {
+            let m = source.hooks.takeMetadata()
+            if !m.isEmpty { described[source.id] = m }
+        }
+        if !described.isEmpty { metadata.withLock { $0[time.milliseconds] = described } }
         let now = StreamingContext.wallClockMs()
         context.state.withLock { s in
             s.inputCounts[time.milliseconds] = counts
@@ -99,6 +107,7 @@ final class BatchScheduler: Sendable {
         }
         invalidCounts.withLock { $0[time.milliseconds] = nil }
         rateLimits.withLock { $0[time.milliseconds] = nil }
+        metadata.withLock { $0[time.milliseconds] = nil }
         recordsIn.increment(by: info.numRecords)
         if info.failedRecords > 0 {
             failedRecords.increment(by: info.failedRecords)
@@ -118,13 +127,15 @@ final class BatchScheduler: Sendable {
         let (counts, submitted) = context.state.withLock {
             ($0.inputCounts[time.milliseconds] ?? [:], $0.submissionTimes[time.milliseconds] ?? StreamingContext.wallClockMs())
         }
-        return BatchInfo(
+        var info = BatchInfo(
             batchTime: time, numRecords: counts.values.reduce(0, +), streamIdToNumRecords: counts,
             submissionTime: submitted, processingStartTime: start, processingEndTime: end,
             failedRecords: run?.failedRecords ?? 0, recordErrors: run?.errorSamples ?? [],
             outputOperations: outputs,
             invalidRecords: invalidCounts.withLock { $0[time.milliseconds] ?? 0 },
             streamIdToRateLimit: rateLimits.withLock { $0[time.milliseconds] ?? [:] })
+        info.streamIdToMetadata = metadata.withLock { $0[time.milliseconds] ?? [:] }
+        return info
     }
 
     /// Keeps the rate bound each rate-limited source just cut its batch with, for the batch's `BatchInfo`.

@@ -21,9 +21,13 @@ package protocol PackageRecoverableSource: Sendable {
     func stop(graceful: Bool) async
     /// Whether data waits for a batch (a graceful stop keeps generating batches while it does).
     func hasPendingData() -> Bool
+    /// What the source reports about the batch it just cut (`BatchInfo.streamIdToMetadata`).
+    func takeMetadata() -> [String: String]
 }
 
 extension PackageRecoverableSource {
+    /// Nothing to report by default.
+    package func takeMetadata() -> [String: String] { [:] }
     /// Nothing to connect by default.
     package func start() async throws {}
     /// Nothing to stop by default.
@@ -58,7 +62,7 @@ extension StreamingContext {
         let source = makeSource { limiter.allowance() }
         let hooks = SourceHooks(
             start: { try await source.start() }, stop: { await source.stop(graceful: $0) },
-            hasPendingData: { source.hasPendingData() })
+            hasPendingData: { source.hasPendingData() }, takeMetadata: { source.takeMetadata() })
         let stream = recoverableInputStream(name: name, hooks: hooks, source: PackageSourceAdapter(base: source))
         rateControl.register(limiter, sourceId: stream.id)
         return (stream, source)

@@ -9,6 +9,8 @@ struct SourceHooks: Sendable {
     /// Input records dropped as undecodable (invalid UTF-8, ...) in the batch just cut; called right after
     /// the source's `cut` and summed into `BatchInfo.invalidRecords`. Returns the count and resets it.
     var takeInvalidCount: @Sendable () -> Int = { 0 }
+    /// What the source reports about the batch it just cut (BatchInfo.streamIdToMetadata).
+    var takeMetadata: @Sendable () -> [String: String] = { [:] }
 }
 
 /// An input source on the graph: `prepare` cuts the source's batch for a time and stores it in its DStream.

@@ -52,7 +52,7 @@ enum DashboardPage {
     <h2>Streaming statistics</h2>
     <table id="stats"><thead><tr><th>Metric</th><th>Timeline</th><th>Histogram</th></tr></thead><tbody></tbody></table>
     <h2>Input streams</h2>
-    <table id="sources"><thead><tr><th>Input stream</th><th>Records (last batch)</th><th>Rate (last batch)</th><th>Avg rate</th></tr></thead><tbody></tbody></table>
+    <table id="sources"><thead><tr><th>Input stream</th><th>Records (last batch)</th><th>Rate (last batch)</th><th>Avg rate</th><th>Details (last batch)</th></tr></thead><tbody></tbody></table>
     <h2>Operator graph</h2>
     <div class="card"><svg id="graph" width="300" height="60"></svg></div>
     <h2>Active batches (<span id="active-count">0</span>)</h2>

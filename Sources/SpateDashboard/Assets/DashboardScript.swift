@@ -242,9 +242,12 @@ enum DashboardScript {
           tr.appendChild(el('td', { 'class': 'num' }, String(lastN)));
           tr.appendChild(el('td', { 'class': 'num' }, num(lastN * 1000 / S.intervalMs) + ' records/s'));
           tr.appendChild(el('td', { 'class': 'num' }, S.completed.length ? num(total * 1000 / S.intervalMs / S.completed.length) + ' records/s' : '-'));
+          var meta = last && last.streamIdToMetadata ? (last.streamIdToMetadata[key] || {}) : {};
+          var details = Object.keys(meta).sort().map(function (k) { return k + ': ' + meta[k]; }).join('; ');
+          tr.appendChild(el('td', { 'class': 'details' }, details || '-'));
           body.appendChild(tr);
         });
-        if (!sources.length) { var tr = el('tr'); tr.appendChild(el('td', { colspan: 4, 'class': 'empty' }, 'no input streams yet')); body.appendChild(tr); }
+        if (!sources.length) { var tr = el('tr'); tr.appendChild(el('td', { colspan: 5, 'class': 'empty' }, 'no input streams yet')); body.appendChild(tr); }
       }
 
       function renderGraph() {
