@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "SpateML", targets: ["SpateML"]),
         .library(name: "SpateDashboard", targets: ["SpateDashboard"]),
         .library(name: "SpateKafka", targets: ["SpateKafka"]),
+        .library(name: "SpateSQLite", targets: ["SpateSQLite"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -19,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
     ],
     targets: [
         .target(
@@ -36,6 +38,7 @@ let package = Package(
                 "Spate",
                 "SpateDashboard",
                 "SpateML",
+                "SpateSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -83,6 +86,11 @@ let package = Package(
         .testTarget(name: "SpateKafkaTests", dependencies: ["SpateKafka", "Spate"]),
         .executableTarget(
             name: "KafkaWordCount", dependencies: ["Spate", "SpateKafka"], path: "Examples/KafkaWordCount"),
+        // SQLite sink over sqlite-nio (bundles SQLite; no system library).
+        .target(name: "SpateSQLite", dependencies: ["Spate", .product(name: "SQLiteNIO", package: "sqlite-nio")]),
+        .testTarget(
+            name: "SpateSQLiteTests",
+            dependencies: ["SpateSQLite", "Spate", .product(name: "SQLiteNIO", package: "sqlite-nio")]),
     ],
     swiftLanguageModes: [.v6]
 )

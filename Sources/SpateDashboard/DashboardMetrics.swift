@@ -19,6 +19,9 @@ final class DashboardMetrics: Sendable {
     private let inputRate: Metrics.Gauge
     private let lastBatchTime: Metrics.Gauge
     private let clients: Metrics.Gauge
+    private let stateKeys: Metrics.Gauge
+    private let checkpointDuration: Metrics.Timer
+    private let lastCheckpoint: Metrics.Gauge
     private let droppedFrames: Metrics.Counter
     private let perSource = Mutex<[Int: Metrics.Counter]>([:])
     private let perOutput = Mutex<[String: Metrics.Counter]>([:])
@@ -42,6 +45,9 @@ final class DashboardMetrics: Sendable {
         inputRate = Metrics.Gauge(label: "spate_streaming_input_rate_records_per_second", factory: factory)
         lastBatchTime = Metrics.Gauge(label: "spate_streaming_last_completed_batch_time_milliseconds", factory: factory)
         clients = Metrics.Gauge(label: "spate_dashboard_clients", factory: factory)
+        stateKeys = Metrics.Gauge(label: "spate_streaming_state_keys", factory: factory)
+        checkpointDuration = Metrics.Timer(label: "spate_streaming_checkpoint_duration_seconds", factory: factory)
+        lastCheckpoint = Metrics.Gauge(label: "spate_streaming_last_checkpoint_time_milliseconds", factory: factory)
         droppedFrames = Metrics.Counter(label: "spate_dashboard_dropped_frames_total", factory: factory)
     }
 
@@ -57,6 +63,9 @@ final class DashboardMetrics: Sendable {
         activeBatches.record(active)
         inputRate.record(Double(info.numRecords) * 1000 / Double(Swift.max(1, batchIntervalMs)))
         lastBatchTime.record(info.batchTime.milliseconds)
+        stateKeys.record(info.stateKeys.values.reduce(0, +))
+        if let d = info.checkpointDuration { checkpointDuration.recordNanoseconds(Self.nanoseconds(d)) }
+        if let t = info.lastCheckpointTime { lastCheckpoint.record(t.milliseconds) }
         for (id, n) in info.streamIdToNumRecords where n > 0 {
             let counter = perSource.withLock { counters in
                 if let c = counters[id] { return c }

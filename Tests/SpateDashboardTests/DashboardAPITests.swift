@@ -90,6 +90,32 @@ struct DashboardAPITests {
         await ssc.stop()
     }
 
+    @Test func metricsReportStateSizeAndCheckpoints() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spate-metrics-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ssc = StreamingContext(batchInterval: .seconds(1), parallelism: 2, clock: .manual)
+        ssc.checkpoint(directory: dir)
+        ssc.queueStream([[("a", 1), ("b", 1)], [("c", 1)]])
+            .updateStateByKey { (v: [Int], s: Int?) in (s ?? 0) + v.reduce(0, +) }
+            .checkpoint(interval: .seconds(1))
+            .dashboard(.bar(title: "Totals", topK: 5))
+        let dashboard = try await ssc.dashboard(port: 0)
+        try await ssc.start()
+        try await ssc.advance(by: .seconds(2))
+        // The checkpoint file is written in the background; the next batch reports it.
+        try await Task.sleep(for: .milliseconds(200))
+        try await ssc.advance(by: .seconds(1))
+        let lines = Set(try await HTTPTestClient.get(port: dashboard.port, "/metrics").body.split(separator: "\n").map(String.init))
+        func gauge(_ name: String) -> Double? {
+            lines.first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ")[1]) }
+        }
+        #expect(gauge("spate_streaming_state_keys") == 3)
+        #expect(lines.contains { $0.hasPrefix("spate_streaming_checkpoint_duration_seconds_count") && $0.hasSuffix(" 3") })
+        #expect(gauge("spate_streaming_last_checkpoint_time_milliseconds") == 2000)
+        await dashboard.stop()
+        await ssc.stop()
+    }
+
     @Test func failedRecordsAreCountedAsDeadLetters() async throws {
         struct Bad: Error {}
         let ssc = StreamingContext(batchInterval: .seconds(1), parallelism: 2, clock: .manual)

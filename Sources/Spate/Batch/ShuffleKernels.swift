@@ -83,17 +83,53 @@ enum ShuffleKernels {
     static func hashPartition<K: Hashable & Sendable, V: Sendable>(
         _ stage: Stage<(K, V)>, _ batch: BatchRun, partitioner: HashPartitioner
     ) -> [[HashedRows<K, V>]] {
-        let P = partitioner.partitions
+        hashPartition(stage, batch, partitioner: partitioner, buckets: 1)
+    }
+
+    /// Phase 1 split further into `buckets` (a power of two) sub-buckets per output partition, by other
+    /// bits of the hash: `result[i][j * buckets + b]` holds input partition `i`'s records for bucket `b` of
+    /// output partition `j`. Kernels that build a table per bucket keep it small enough to stay in cache.
+    @inlinable
+    static func hashPartition<K: Hashable & Sendable, V: Sendable>(
+        _ stage: Stage<(K, V)>, _ batch: BatchRun, partitioner: HashPartitioner, buckets: Int
+    ) -> [[HashedRows<K, V>]] {
+        let n = partitioner.partitions * buckets
+        let mask = buckets - 1
         return Parallel.map(stage.count) { p in
-            var split = Array(repeating: HashedRows<K, V>(), count: P)
+            var split = Array(repeating: HashedRows<K, V>(), count: n)
+            if let arrays = stage.arrays, arrays[p].count >= 64 * n {
+                // Known size: reserve each piece's share (plus slack) instead of growing by doubling.
+                let expected = arrays[p].count / n + arrays[p].count / (8 * n) + 16
+                for i in 0..<n {
+                    split[i].rows.reserveCapacity(expected)
+                    split[i].hashes.reserveCapacity(expected)
+                }
+            }
             stage.forEach(p, batch) { kv in
                 let h = kv.0.hashValue
-                let j = partitioner.partition(hashValue: h)
+                let j = partitioner.partition(hashValue: h) * buckets + (mask == 0 ? 0 : bucket(h, mask))
                 split[j].rows.append(kv)
                 split[j].hashes.append(h)
             }
             return split
         }
+    }
+
+    /// The sub-bucket of a hash: middle bits, independent of the partition (a remix modulo the count) and
+    /// of `RowChains`' slot (the top bits of a multiply of all the bits).
+    @inlinable @inline(__always)
+    static func bucket(_ hash: Int, _ mask: Int) -> Int {
+        Int(truncatingIfNeeded: UInt64(bitPattern: Int64(hash)) >> 20) & mask
+    }
+
+    /// How many sub-buckets a join uses per output partition: about 2,048 right rows per bucket when the
+    /// sides' sizes are known (stages over arrays), so each bucket's table stays in the core's cache.
+    @inlinable
+    static func joinBuckets(_ counts: Int?, partitions: Int) -> Int {
+        guard let counts else { return 8 }
+        var buckets = 1
+        while buckets < 256 && counts / (partitions * buckets) > 2048 { buckets <<= 1 }
+        return buckets
     }
 
     /// Phase 2 helper: output partition `j`'s records from every input partition, in one array each.
@@ -151,43 +187,56 @@ enum ShuffleKernels {
     /// Hash join per partition, building each output row with `row` (so an inner join makes its final
     /// rows directly). Every key is hashed once: the shuffle's hash is reused by the table, which chains
     /// each key's right rows through an index array instead of allocating an array per key.
-    /// Rows come out in left order; a key's right values in arrival order.
+    /// Within each output partition, rows come out by sub-bucket, in left order within a bucket; a key's
+    /// right values in arrival order.
     @inlinable
     static func join<K: Hashable & Sendable, V: Sendable, W: Sendable, R: Sendable>(
         _ left: Stage<(K, V)>, _ right: Stage<(K, W)>, _ batch: BatchRun,
         partitioner: HashPartitioner, kind: JoinKind,
         row: @Sendable (K, V?, W?) -> R
     ) -> [[R]] {
-        let l = hashPartition(left, batch, partitioner: partitioner)
-        let r = hashPartition(right, batch, partitioner: partitioner)
+        // Radix-style: both sides split into the same sub-buckets of each output partition, then one small
+        // table per bucket (built from the right side, probed by the left) that stays in cache.
+        let known = right.arrays.map { $0.reduce(0) { $0 + $1.count } }
+        let B = joinBuckets(known, partitions: partitioner.partitions)
+        let l = hashPartition(left, batch, partitioner: partitioner, buckets: B)
+        let r = hashPartition(right, batch, partitioner: partitioner, buckets: B)
         return Parallel.map(partitioner.partitions) { j in
-            let rs = gather(r, j)
-            let table = RowChains(keys: rs.rows, hashes: rs.hashes) { $0.0 }
-            var matched = kind.keepUnmatchedRight ? [Bool](repeating: false, count: rs.rows.count) : []
+            var total = 0
+            for b in 0..<B {
+                for piece in l { total += piece[j * B + b].rows.count }
+                if kind.keepUnmatchedRight { for piece in r { total += piece[j * B + b].rows.count } }
+            }
             var out: [R] = []
-            out.reserveCapacity(l.reduce(0) { $0 + $1[j].rows.count } + (kind.keepUnmatchedRight ? rs.rows.count : 0))
-            for piece in l {
-                let ls = piece[j]
-                for i in ls.rows.indices {
-                    let (k, v) = ls.rows[i]
-                    var at = table.first(k, hash: ls.hashes[i], in: rs.rows) { $0.0 }
-                    if at < 0 {
-                        if kind.keepUnmatchedLeft { out.append(row(k, v, nil)) }
-                        continue
-                    }
-                    if kind.keepUnmatchedRight { matched[at] = true }
-                    while at >= 0 {
-                        out.append(row(k, v, rs.rows[at].1))
-                        at = table.next[at]
+            out.reserveCapacity(total)
+            for b in 0..<B {
+                let piece = j * B + b
+                let rs = gather(r, piece)
+                let table = RowChains(keys: rs.rows, hashes: rs.hashes) { $0.0 }
+                var matched = kind.keepUnmatchedRight ? [Bool](repeating: false, count: rs.rows.count) : []
+                for lp in l {
+                    let ls = lp[piece]
+                    for i in ls.rows.indices {
+                        let (k, v) = ls.rows[i]
+                        var at = rs.rows.isEmpty ? -1 : table.first(k, hash: ls.hashes[i], in: rs.rows) { $0.0 }
+                        if at < 0 {
+                            if kind.keepUnmatchedLeft { out.append(row(k, v, nil)) }
+                            continue
+                        }
+                        if kind.keepUnmatchedRight { matched[at] = true }
+                        while at >= 0 {
+                            out.append(row(k, v, rs.rows[at].1))
+                            at = table.next[at]
+                        }
                     }
                 }
-            }
-            if kind.keepUnmatchedRight {
-                for head in table.heads where head >= 0 && !matched[head] {
-                    var at = head
-                    while at >= 0 {
-                        out.append(row(rs.rows[at].0, nil, rs.rows[at].1))
-                        at = table.next[at]
+                if kind.keepUnmatchedRight {
+                    for head in table.heads where head >= 0 && !matched[head] {
+                        var at = head
+                        while at >= 0 {
+                            out.append(row(rs.rows[at].0, nil, rs.rows[at].1))
+                            at = table.next[at]
+                        }
                     }
                 }
             }

@@ -28,6 +28,9 @@ public struct BatchInfo: Sendable, CustomStringConvertible {
     /// What each input stream says about its batch (Spark's `StreamInputInfo.metadata`), keyed by input
     /// stream id: a Kafka stream gives each partition's offset range and lag, for example.
     public internal(set) var streamIdToMetadata: [Int: [String: String]] = [:]
+    /// Keys held by the stateful operators (updateStateByKey, mapWithState, incremental windows) after
+    /// this batch, by operator name.
+    public internal(set) var stateKeys: [String: Int] = [:]
 
     /// The total rate bound of the batch's bounded input streams, in records per second; nil when no input
     /// stream was bounded.

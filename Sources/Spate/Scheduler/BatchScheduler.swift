@@ -90,6 +90,7 @@ final class BatchScheduler: Sendable {
         for node in nodes { node.forget(before: time) }
         var info = makeInfo(time, start: start, end: end, run: run, outputs: infos)
         lastCompleted.store(time.milliseconds, ordering: .relaxed)
+        for op in context.state.withLock({ $0.checkpointed }) { info.stateKeys[op.checkpointName] = op.keyCount }
         if let checkpointer {
             let generated = lastGenerated.load(ordering: .relaxed)
             let pending = stride(from: time.milliseconds + context.batchIntervalMs, through: generated,

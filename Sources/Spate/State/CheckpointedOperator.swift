@@ -13,6 +13,8 @@ protocol CheckpointedOperator: AnyObject, Sendable {
     func snapshot() -> @Sendable () throws -> OperatorCheckpoint
     /// Replaces the state with a checkpointed one.
     func restore(_ checkpoint: OperatorCheckpoint) throws
+    /// How many keys the state holds now.
+    var keyCount: Int { get }
 }
 
 /// The checkpoint participant of a keyed stateful operator: its state is a set of `(key, entry)` pairs
@@ -40,6 +42,8 @@ final class KeyedStateCheckpoint<K: Hashable & Sendable, E: Sendable>: Checkpoin
     var checkpointName: String { node.name ?? defaultName }
 
     var isCodable: Bool { DynamicCodable.isCodable(K.self) && DynamicCodable.isCodable(E.self) }
+
+    var keyCount: Int { capture().entries.reduce(0) { $0 + $1.count } }
 
     func snapshot() -> @Sendable () throws -> OperatorCheckpoint {
         let (lastMs, parts) = capture()

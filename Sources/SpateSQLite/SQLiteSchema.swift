@@ -1,0 +1,107 @@
+import Spate
+import SQLiteNIO
+
+/// SQLite's dialect for a `TableLayout`: creating the tables if missing, verifying existing ones, and the
+/// insert statements of both modes.
+enum SQLiteSchema {
+    /// A double-quoted SQL identifier.
+    static func quote(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+
+    /// SQLite's type name for a column type.
+    static func typeName(_ type: TableColumnType) -> String {
+        switch type {
+        case .integer: "INTEGER"
+        case .real: "REAL"
+        case .text: "TEXT"
+        case .blob: "BLOB"
+        }
+    }
+
+    /// A column as `CREATE TABLE` declares it.
+    static func declaration(_ c: TableColumn) -> String {
+        quote(c.name) + " " + typeName(c.type) + (c.nullable ? "" : " NOT NULL")
+    }
+
+    /// `CREATE TABLE IF NOT EXISTS` for the layout's table.
+    static func createStatement(_ layout: TableLayout) -> String {
+        "CREATE TABLE IF NOT EXISTS \(quote(layout.table)) ("
+            + layout.tableColumns.map(declaration).joined(separator: ", ")
+            + ", PRIMARY KEY (" + layout.primaryKey.map(quote).joined(separator: ", ") + "))"
+    }
+
+    /// `CREATE TABLE IF NOT EXISTS` for the bookkeeping table.
+    static let createBatchesStatement = "CREATE TABLE IF NOT EXISTS \(quote(TableLayout.batchesTable)) ("
+        + "\"table\" TEXT NOT NULL, batch_time INTEGER NOT NULL, rows INTEGER NOT NULL, committed_at TEXT NOT NULL, "
+        + "PRIMARY KEY (\"table\", batch_time))"
+
+    /// The insert statement for `rows` rows: plain for append, `ON CONFLICT (key) DO UPDATE` for upsert.
+    static func insertStatement(_ layout: TableLayout, rows: Int) -> String {
+        let columns = layout.tableColumns
+        let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+        var sql = "INSERT INTO \(quote(layout.table)) (" + columns.map { quote($0.name) }.joined(separator: ", ")
+            + ") VALUES " + Array(repeating: tuple, count: rows).joined(separator: ", ")
+        if layout.mode == .upsert {
+            let keys = Set(layout.keyColumns.map { $0.lowercased() })
+            let updates = columns.filter { !keys.contains($0.name.lowercased()) }
+                .map { "\(quote($0.name)) = excluded.\(quote($0.name))" }
+            sql += " ON CONFLICT (" + layout.keyColumns.map(quote).joined(separator: ", ") + ") DO UPDATE SET "
+                + updates.joined(separator: ", ")
+        }
+        return sql
+    }
+
+    /// Creates the layout's table and the bookkeeping table if missing (in WAL mode, so readers can query the
+    /// file while a pipeline writes), then verifies both match what the sink writes.
+    static func prepare(_ layout: TableLayout, on db: SQLiteConnection, path: String) async throws {
+        _ = try await db.query("PRAGMA journal_mode = WAL")
+        _ = try await db.query(createBatchesStatement)
+        _ = try await db.query(createStatement(layout))
+        let batches = try await columns(of: TableLayout.batchesTable, on: db)
+        guard ["table", "batch_time"].allSatisfy({ name in batches.contains { $0.name.lowercased() == name } }) else {
+            throw SpateError.outputFailed(
+                operation: "saveToSQLite(\(layout.table))",
+                reason: "\(path): table \(TableLayout.batchesTable) exists without the columns (table, batch_time) "
+                    + "the sink records batches in: drop or rename that table, or use another database file")
+        }
+        let found = try await columns(of: layout.table, on: db)
+        let expected = layout.tableColumns.map { c in
+            Found(name: c.name, type: typeName(c.type), notNull: !c.nullable,
+                  pk: (layout.primaryKey.firstIndex { $0.lowercased() == c.name.lowercased() }).map { $0 + 1 } ?? 0)
+        }
+        guard found == expected else {
+            throw SpateError.outputFailed(
+                operation: "saveToSQLite(\(layout.table))",
+                reason: "\(path): table \(layout.table) has columns \(describe(found)) but saveToSQLite(mode: "
+                    + "\(layout.mode)) writes \(describe(expected)): drop or rename the existing table "
+                    + "(DROP TABLE \(layout.table), and DELETE FROM \(TableLayout.batchesTable) WHERE \"table\" = "
+                    + "'\(layout.table)'), or pass another table name")
+        }
+    }
+
+    /// One column as `PRAGMA table_info` reports it.
+    struct Found: Equatable, Sendable {
+        var name: String
+        var type: String
+        var notNull: Bool
+        var pk: Int
+
+        static func == (a: Found, b: Found) -> Bool {
+            a.name.lowercased() == b.name.lowercased() && a.type.uppercased() == b.type.uppercased()
+                && a.notNull == b.notNull && a.pk == b.pk
+        }
+    }
+
+    static func describe(_ columns: [Found]) -> String {
+        let pk = columns.filter { $0.pk > 0 }.sorted { $0.pk < $1.pk }.map(\.name)
+        return "(" + columns.map { "\($0.name) \($0.type)\($0.notNull ? " NOT NULL" : "")" }.joined(separator: ", ")
+            + ", PRIMARY KEY (" + pk.joined(separator: ", ") + "))"
+    }
+
+    static func columns(of table: String, on db: SQLiteConnection) async throws -> [Found] {
+        try await db.query("PRAGMA table_info(\(quote(table)))").map { row in
+            Found(
+                name: row.column("name")?.string ?? "", type: row.column("type")?.string ?? "",
+                notNull: (row.column("notnull")?.integer ?? 0) != 0, pk: Int(row.column("pk")?.integer ?? 0))
+        }
+    }
+}
