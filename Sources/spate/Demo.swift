@@ -4,11 +4,12 @@ import Foundation
 import Logging
 import Spate
 import SpateDashboard
+import SpateSQLite
 
 /// `spate demo`: generated click events -> windowed counts per campaign -> console and files.
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the demo pipeline on embedded defaults: generated click events, counts per campaign over a sliding window, console and file output.")
+        abstract: "Run the demo pipeline on embedded defaults: generated click events, counts per campaign over a sliding window, console, file and SQLite output.")
 
     @Option(help: "Generated events per second.")
     var rate = 200_000
@@ -21,6 +22,12 @@ struct Demo: AsyncParsableCommand {
 
     @Option(help: "Folder for the per-batch output files.")
     var output = "spate-demo-output"
+
+    @Option(help: "SQLite database the windowed campaign counts are upserted into (table campaign_counts, one transaction per batch; default: <output>/demo.sqlite, i.e. spate-demo-output/demo.sqlite).")
+    var sqlite: String?
+
+    /// The SQLite database path: `--sqlite`, or `demo.sqlite` in the output folder.
+    var sqlitePath: String { sqlite ?? "\(output)/demo.sqlite" }
 
     @Option(help: "Checkpoint directory: with it, the demo checkpoints its window state and resumes from it when started again.")
     var checkpoint: String?
@@ -50,7 +57,9 @@ struct Demo: AsyncParsableCommand {
         var built: DStream<(String, Int)>?
         let create = { () throws -> StreamingContext in
             let ssc = StreamingContext(batchInterval: interval)
-            built = try DemoPipeline.build(ssc, rate: rate, window: interval * windowBatches, output: output)
+            let counts = try DemoPipeline.build(ssc, rate: rate, window: interval * windowBatches, output: output)
+            try counts.saveToSQLite(path: sqlitePath, table: "campaign_counts", mode: .upsert)
+            built = counts
             try DemoPipeline.clusters(ssc, rate: rate).dashboard(.table(title: "k-means centres of (value, user bucket)"))
             return ssc
         }
@@ -66,6 +75,7 @@ struct Demo: AsyncParsableCommand {
         try await ssc.start()
         print("spate demo: \(rate) events/s, batch \(batchMilliseconds) ms, window \(windowBatches) batches; "
               + "files under \(output)/; Ctrl-C stops cleanly")
+        print("spate demo: windowed counts upserted into \(sqlitePath) (table campaign_counts)")
         print("spate demo: dashboard at \(dashboard.url)")
         if seconds > 0 {
             Task {

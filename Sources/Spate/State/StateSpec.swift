@@ -14,12 +14,15 @@
 public final class State<S> {
     // Internal but `@usableFromInline`, with `@inlinable` accessors: the mapping function runs once per
     // record, and these then compile for the caller's state type instead of through generic witnesses.
-    @usableFromInline var value: S?
-    @usableFromInline var isUpdated = false
-    @usableFromInline var isRemoved = false
-    @usableFromInline var timingOut = false
+    // `@exclusivity(unchecked)`: one State object serves one partition's calls on one thread, and no
+    // accessor hands out an `inout` to these properties, so runtime exclusivity checks (a thread-local
+    // access set, several times the cost of the access itself) can find no conflict.
+    @exclusivity(unchecked) @usableFromInline var value: S?
+    @exclusivity(unchecked) @usableFromInline var isUpdated = false
+    @exclusivity(unchecked) @usableFromInline var isRemoved = false
+    @exclusivity(unchecked) @usableFromInline var timingOut = false
     /// Misuses in the current call (update or remove of a timing-out state, update after remove, ...).
-    @usableFromInline var misuses: [StateMisuse] = []
+    @exclusivity(unchecked) @usableFromInline var misuses: [StateMisuse] = []
 
     @usableFromInline init() {}
 
