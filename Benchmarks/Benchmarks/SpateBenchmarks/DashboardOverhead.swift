@@ -51,7 +51,8 @@ final class EventStreamFollower: Sendable {
     private let fd: Int32
 
     init(port: Int) {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -62,10 +63,10 @@ final class EventStreamFollower: Sendable {
         guard connected == 0 else { return }
         let request = "GET /api/dashboard/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n"
         _ = request.withCString { send(fd, $0, strlen($0), 0) }
-        let fd = self.fd
+        let socketFD = self.fd
         Thread.detachNewThread {
             var buffer = [UInt8](repeating: 0, count: 65536)
-            while recv(fd, &buffer, buffer.count, 0) > 0 {}
+            while recv(socketFD, &buffer, buffer.count, 0) > 0 {}
         }
     }
 

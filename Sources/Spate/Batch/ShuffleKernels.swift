@@ -99,17 +99,20 @@ enum ShuffleKernels {
             var split = Array(repeating: HashedRows<K, V>(), count: n)
             if let arrays = stage.arrays, arrays[p].count >= 64 * n {
                 // Known size: reserve each piece's share (plus slack) instead of growing by doubling.
-                let expected = arrays[p].count / n + arrays[p].count / (8 * n) + 16
+                let expected = arrays[p].count / n + arrays[p].count / (4 * n) + 16
                 for i in 0..<n {
                     split[i].rows.reserveCapacity(expected)
                     split[i].hashes.reserveCapacity(expected)
                 }
             }
-            stage.forEach(p, batch) { kv in
-                let h = kv.0.hashValue
-                let j = partitioner.partition(hashValue: h) * buckets + (mask == 0 ? 0 : bucket(h, mask))
-                split[j].rows.append(kv)
-                split[j].hashes.append(h)
+            // Through the buffer: the appends then check only the pieces' own storage for uniqueness.
+            split.withUnsafeMutableBufferPointer { pieces in
+                stage.forEach(p, batch) { kv in
+                    let h = kv.0.hashValue
+                    let j = partitioner.partition(hashValue: h) * buckets + (mask == 0 ? 0 : bucket(h, mask))
+                    pieces[j].rows.append(kv)
+                    pieces[j].hashes.append(h)
+                }
             }
             return split
         }
