@@ -5,7 +5,8 @@ import Spate
 // SIGKILL at random points, start it again, and compare its output with an uninterrupted run's.
 //
 // Usage: RecoveryProbe <checkpoint dir> <output dir> <batches> <interval ms> [receiver-file]
-// Output folders go under <output dir>/<zero time>/ so runs that never checkpointed (and so started a new
+// Output: saveAsTextFiles folders <output dir>/totals-<time>.txt and window-<time>.txt. A run that never
+// checkpointed starts a new timeline (a new zero time); the tests compare the final timeline's folders
 // timeline) are told apart. The program stops gracefully after batch <batches> and exits 0.
 let args = CommandLine.arguments
 guard args.count >= 5, let batches = Int(args[3]), let intervalMs = Int(args[4]) else {
@@ -45,14 +46,9 @@ let ssc = try StreamingContext.getOrCreate(checkpoint: checkpoint) {
     let sorted = { @Sendable (batch: Batch<(String, Int)>) in
         Batch(time: batch.time, elements: batch.collect().sorted { $0.0 < $1.0 })
     }
-    // The zero time is known once start() set it (from the checkpoint when recovering), before any batch.
-    let zero = { @Sendable in ssc.zeroTime.milliseconds }
-    totals.transform(sorted).foreachBatch { batch, time in
-        try ProbeOutput.save(batch, base: output, zero: zero(), name: "totals", time: time)
-    }
-    windowed.transform(sorted).foreachBatch { batch, time in
-        try ProbeOutput.save(batch, base: output, zero: zero(), name: "window", time: time)
-    }
+    // One sorted partition per batch, so the files do not depend on this process's hash seed.
+    totals.transform(sorted).saveAsTextFiles(prefix: "\(output)/totals", suffix: "txt")
+    windowed.transform(sorted).saveAsTextFiles(prefix: "\(output)/window", suffix: "txt")
     return ssc
 }
 ssc.stopGracefullyOnSignals()

@@ -32,17 +32,20 @@ import Testing
         return true
     }
 
-    /// Output files of the timeline of the newest checkpoint, keyed by time relative to the zero time.
+    /// The saveAsTextFiles folders of the newest checkpoint's timeline, keyed by name and time relative to the
+    /// zero time: every file of a folder (`part-00000`, `_SUCCESS`), byte for byte.
     static func outputs(_ checkpoint: URL, _ output: URL) throws -> [String: Data] {
         let data = try #require(CheckpointFile.latest(in: checkpoint, warn: { _ in }))
-        let dir = output.appendingPathComponent("\(data.zeroMs)")
         var files: [String: Data] = [:]
-        for name in try FileManager.default.contentsOfDirectory(atPath: dir.path) where !name.hasPrefix(".") {
-            // name-<time>.txt
-            let parts = name.dropLast(4).split(separator: "-")
+        for folder in try FileManager.default.contentsOfDirectory(atPath: output.path) where !folder.hasPrefix(".") {
+            // <name>-<time ms>.txt
+            let parts = folder.dropLast(4).split(separator: "-")
             let time = Int(parts.last!)! - data.zeroMs
-            guard time <= batches * intervalMs else { continue }
-            files["\(parts.first!)@\(time)"] = try Data(contentsOf: dir.appendingPathComponent(name))
+            guard time > 0, time <= batches * intervalMs else { continue }
+            let url = output.appendingPathComponent(folder)
+            for file in try FileManager.default.contentsOfDirectory(atPath: url.path).sorted() {
+                files["\(parts.first!)@\(time)/\(file)"] = try Data(contentsOf: url.appendingPathComponent(file))
+            }
         }
         return files
     }
@@ -85,7 +88,8 @@ import Testing
 
         let want = try Self.outputs(refCkpt, refOut)
         let got = try Self.outputs(ckpt, out)
-        #expect(want.count == Self.batches + Self.batches / 2)
+        // A part file and _SUCCESS per folder; a folder per batch (totals) and per second batch (window).
+        #expect(want.count == 2 * (Self.batches + Self.batches / 2))
         #expect(Set(got.keys) == Set(want.keys))
         let differing = want.keys.filter { got[$0] != want[$0] }.sorted()
         #expect(differing.isEmpty, "differing outputs: \(differing.prefix(5))")
@@ -104,8 +108,7 @@ import Testing
         let data = try #require(CheckpointFile.latest(in: ckpt, warn: { _ in }))
         #expect(data.pendingMs.isEmpty)
         // The final checkpoint is of the last batch whose output was written.
-        let written = try FileManager.default.contentsOfDirectory(
-            atPath: out.appendingPathComponent("\(data.zeroMs)").path)
+        let written = try FileManager.default.contentsOfDirectory(atPath: out.path)
             .filter { $0.hasPrefix("totals-") }
             .compactMap { Int($0.dropFirst("totals-".count).dropLast(4)) }
         #expect(written.max() == data.completedMs)
