@@ -42,8 +42,8 @@ extension DStream {
     public func mapPartitions<U: Sendable>(_ transform: @escaping @Sendable ([T]) throws -> [U]) -> DStream<U> {
         derive("mapPartitions") { s, _, _ in
             Stage<U>(count: s.count) { p, run, sink in
-                var part: [T] = []
-                s.run(p, run) { part.append($0) }
+                // Over arrays (a source, a cached batch) this is the partition itself, not a copy.
+                let part = s.collect(p, run)
                 do {
                     for y in try transform(part) { sink(y) }
                 } catch {
