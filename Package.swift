@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "SpateDashboard", targets: ["SpateDashboard"]),
         .library(name: "SpateKafka", targets: ["SpateKafka"]),
         .library(name: "SpateSQLite", targets: ["SpateSQLite"]),
+        .library(name: "SpatePostgres", targets: ["SpatePostgres"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -91,6 +92,11 @@ let package = Package(
         .testTarget(
             name: "SpateSQLiteTests",
             dependencies: ["SpateSQLite", "Spate", .product(name: "SQLiteNIO", package: "sqlite-nio")]),
+        // PostgreSQL sink over Debian's libpq (apt install libpq-dev; scripts/postgres.sh installs it).
+        .systemLibrary(
+            name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .target(name: "SpatePostgres", dependencies: ["Spate", "CLibPQ"]),
+        .testTarget(name: "SpatePostgresTests", dependencies: ["SpatePostgres", "Spate"]),
     ],
     swiftLanguageModes: [.v6]
 )
