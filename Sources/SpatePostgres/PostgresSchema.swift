@@ -106,42 +106,12 @@ enum PostgresSchema {
                 reason: "\(place): table \(TableLayout.batchesTable) exists without the columns (table, batch_time, rows) "
                     + "the sink records batches in: drop or rename that table, or use another database")
         }
-        let found = try columns(of: layout.table, on: s)
-        let expected = layout.tableColumns.map { c in
-            Found(name: c.name, type: typeName(c.type), notNull: !c.nullable,
-                  pk: (layout.primaryKey.firstIndex { $0.lowercased() == c.name.lowercased() }).map { $0 + 1 } ?? 0)
-        }
-        guard found == expected else {
-            throw SpateError.outputFailed(
-                operation: "saveToPostgres(\(layout.table))",
-                reason: "\(place): table \(layout.table) has columns \(describe(found)) but saveToPostgres(mode: "
-                    + "\(layout.mode)) writes \(describe(expected)): drop or rename the existing table "
-                    + "(DROP TABLE \(layout.table), and DELETE FROM \(TableLayout.batchesTable) WHERE \"table\" = "
-                    + "'\(layout.table)'), or pass another table name")
-        }
-    }
-
-    /// One column as the catalog reports it.
-    struct Found: Equatable, Sendable {
-        var name: String
-        var type: String
-        var notNull: Bool
-        var pk: Int
-
-        static func == (a: Found, b: Found) -> Bool {
-            a.name.lowercased() == b.name.lowercased() && a.type.lowercased() == b.type.lowercased()
-                && a.notNull == b.notNull && a.pk == b.pk
-        }
-    }
-
-    static func describe(_ columns: [Found]) -> String {
-        let pk = columns.filter { $0.pk > 0 }.sorted { $0.pk < $1.pk }.map(\.name)
-        return "(" + columns.map { "\($0.name) \($0.type)\($0.notNull ? " NOT NULL" : "")" }.joined(separator: ", ")
-            + ", PRIMARY KEY (" + pk.joined(separator: ", ") + "))"
+        try layout.checkExisting(
+            try columns(of: layout.table, on: s), typeName: typeName, sink: "saveToPostgres", place: place)
     }
 
     /// The columns of `table` in the current schema, in order, with their position in the primary key.
-    static func columns(of table: String, on s: PostgresSession) throws -> [Found] {
+    static func columns(of table: String, on s: PostgresSession) throws -> [FoundColumn] {
         let pk = try s.query(
             "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
                 + "WHERE i.indrelid = to_regclass($1::text) AND i.indisprimary "
@@ -154,7 +124,7 @@ enum PostgresSchema {
             [table]
         ).map { row in
             let name = row[0] ?? ""
-            return Found(name: name, type: row[1] ?? "", notNull: row[2] == "NO",
+            return FoundColumn(name: name, type: row[1] ?? "", notNull: row[2] == "NO",
                          pk: pk.firstIndex(of: name).map { $0 + 1 } ?? 0)
         }
     }

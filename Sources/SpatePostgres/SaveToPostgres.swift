@@ -33,17 +33,7 @@ extension DStream {
     ) throws {
         let layout = try TableLayout(table: table, mode: mode, columns: columns, keyColumns: key)
         let sink = PostgresTableSink(conninfo: connection, layout: layout)
-        foreachBatch(named: "saveToPostgres(\(table))") { batch, time in
-            var rows: [[TableValue]] = []
-            rows.reserveCapacity(batch.count)
-            do {
-                for part in batch.partitions { for record in part { rows.append(try row(record)) } }
-            } catch {
-                throw SpateError.outputFailed(
-                    operation: "saveToPostgres(\(table))", reason: "the row closure threw \(error) (batch \(time))")
-            }
-            try await sink.write(rows, time: time)
-        }
+        saveRows(sink: "saveToPostgres", table: table, row: row) { rows, time in try await sink.write(rows, time: time) }
     }
 
     /// Writes every batch of `(key, value)` pairs to `table` (columns `key`, `value`) in the PostgreSQL database
@@ -60,11 +50,7 @@ extension DStream {
     ) throws where T == (K, V) {
         try saveToPostgres(
             connection: connection, table: table, mode: mode,
-            columns: [
-                TableColumn("key", K.tableColumnType, nullable: K.tableColumnNullable),
-                TableColumn("value", V.tableColumnType, nullable: V.tableColumnNullable),
-            ],
-            key: ["key"]
+            columns: TableColumn.pair(K.self, V.self), key: ["key"]
         ) { pair in [pair.0.tableValue, pair.1.tableValue] }
     }
 }

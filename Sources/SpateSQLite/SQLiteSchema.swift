@@ -63,43 +63,13 @@ enum SQLiteSchema {
                 reason: "\(path): table \(TableLayout.batchesTable) exists without the columns (table, batch_time) "
                     + "the sink records batches in: drop or rename that table, or use another database file")
         }
-        let found = try await columns(of: layout.table, on: db)
-        let expected = layout.tableColumns.map { c in
-            Found(name: c.name, type: typeName(c.type), notNull: !c.nullable,
-                  pk: (layout.primaryKey.firstIndex { $0.lowercased() == c.name.lowercased() }).map { $0 + 1 } ?? 0)
-        }
-        guard found == expected else {
-            throw SpateError.outputFailed(
-                operation: "saveToSQLite(\(layout.table))",
-                reason: "\(path): table \(layout.table) has columns \(describe(found)) but saveToSQLite(mode: "
-                    + "\(layout.mode)) writes \(describe(expected)): drop or rename the existing table "
-                    + "(DROP TABLE \(layout.table), and DELETE FROM \(TableLayout.batchesTable) WHERE \"table\" = "
-                    + "'\(layout.table)'), or pass another table name")
-        }
+        try layout.checkExisting(
+            try await columns(of: layout.table, on: db), typeName: typeName, sink: "saveToSQLite", place: path)
     }
 
-    /// One column as `PRAGMA table_info` reports it.
-    struct Found: Equatable, Sendable {
-        var name: String
-        var type: String
-        var notNull: Bool
-        var pk: Int
-
-        static func == (a: Found, b: Found) -> Bool {
-            a.name.lowercased() == b.name.lowercased() && a.type.uppercased() == b.type.uppercased()
-                && a.notNull == b.notNull && a.pk == b.pk
-        }
-    }
-
-    static func describe(_ columns: [Found]) -> String {
-        let pk = columns.filter { $0.pk > 0 }.sorted { $0.pk < $1.pk }.map(\.name)
-        return "(" + columns.map { "\($0.name) \($0.type)\($0.notNull ? " NOT NULL" : "")" }.joined(separator: ", ")
-            + ", PRIMARY KEY (" + pk.joined(separator: ", ") + "))"
-    }
-
-    static func columns(of table: String, on db: SQLiteConnection) async throws -> [Found] {
+    static func columns(of table: String, on db: SQLiteConnection) async throws -> [FoundColumn] {
         try await db.query("PRAGMA table_info(\(quote(table)))").map { row in
-            Found(
+            FoundColumn(
                 name: row.column("name")?.string ?? "", type: row.column("type")?.string ?? "",
                 notNull: (row.column("notnull")?.integer ?? 0) != 0, pk: Int(row.column("pk")?.integer ?? 0))
         }

@@ -28,17 +28,7 @@ extension DStream {
     ) throws {
         let layout = try TableLayout(table: table, mode: mode, columns: columns, keyColumns: key)
         let sink = SQLiteTableSink(path: path, layout: layout)
-        foreachBatch(named: "saveToSQLite(\(table))") { batch, time in
-            var rows: [[TableValue]] = []
-            rows.reserveCapacity(batch.count)
-            do {
-                for part in batch.partitions { for record in part { rows.append(try row(record)) } }
-            } catch {
-                throw SpateError.outputFailed(
-                    operation: "saveToSQLite(\(table))", reason: "the row closure threw \(error) (batch \(time))")
-            }
-            try await sink.write(rows, time: time)
-        }
+        saveRows(sink: "saveToSQLite", table: table, row: row) { rows, time in try await sink.write(rows, time: time) }
     }
 
     /// Writes every batch of `(key, value)` pairs to `table` (columns `key`, `value`) in the SQLite database at
@@ -53,11 +43,7 @@ extension DStream {
     ) throws where T == (K, V) {
         try saveToSQLite(
             path: path, table: table, mode: mode,
-            columns: [
-                TableColumn("key", K.tableColumnType, nullable: K.tableColumnNullable),
-                TableColumn("value", V.tableColumnType, nullable: V.tableColumnNullable),
-            ],
-            key: ["key"]
+            columns: TableColumn.pair(K.self, V.self), key: ["key"]
         ) { pair in [pair.0.tableValue, pair.1.tableValue] }
     }
 }
