@@ -11,24 +11,9 @@ enum CheckpointOverhead {
     static let measuredBatches = 30
     static let input = Inputs.eventBatches(warmBatches + measuredBatches, seed: 5)
 
-    /// The median processing time of the measured batches, in microseconds.
-    static let medianBatch = BenchmarkMetric.custom("median batch (us)", polarity: .prefersSmaller, useScalingFactor: false)
-    /// The mean, which (unlike the median) shows the checkpoint batches' extra cost spread over all batches.
-    static let meanBatch = BenchmarkMetric.custom("mean batch (us)", polarity: .prefersSmaller, useScalingFactor: false)
-
     static func configuration() -> Benchmark.Configuration {
         .init(metrics: [.wallClock, medianBatch, meanBatch], timeUnits: .milliseconds, warmupIterations: 0,
               scalingFactor: .one, maxDuration: .seconds(90), maxIterations: 10)
-    }
-
-    final class BatchTimes: StreamingListener {
-        let times = Mutex<[Int]>([])
-        func batchCompleted(_ info: BatchInfo) {
-            if let d = info.processingDelay {
-                let us = Int(d.components.seconds) * 1_000_000 + Int(d.components.attoseconds / 1_000_000_000_000)
-                times.withLock { $0.append(us) }
-            }
-        }
     }
 
     static func run(_ benchmark: Benchmark, checkpoint: Bool) async throws {
@@ -42,23 +27,9 @@ enum CheckpointOverhead {
             .named("totals")
             .checkpoint(interval: .seconds(10))
             .foreachBatch { batch, _ in out.add(batch.count) }
-        let times = BatchTimes()
-        ssc.addListener(times)
-        try await ssc.start()
-        try await ssc.advance(by: .seconds(warmBatches))
-        times.times.withLock { $0 = [] }
-        benchmark.startMeasurement()
         // Batches come at a pace, as a real clock brings them (a stable job processes a batch in less than
         // its interval); the checkpoint is written in the background between them, as in production.
-        for _ in 0..<measuredBatches {
-            try await ssc.advance(by: .seconds(1))
-            try await Task.sleep(for: .milliseconds(150))
-        }
-        benchmark.stopMeasurement()
-        await ssc.stop()
-        let sorted = times.times.withLock { $0 }.sorted()
-        benchmark.measurement(medianBatch, sorted[sorted.count / 2])
-        benchmark.measurement(meanBatch, sorted.reduce(0, +) / max(1, sorted.count))
+        try await measurePacedBatches(ssc, benchmark, warm: warmBatches, measured: measuredBatches, pause: .milliseconds(150))
         blackHole(out.value)
     }
 }

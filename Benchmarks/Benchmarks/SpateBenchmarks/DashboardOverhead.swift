@@ -13,7 +13,7 @@ enum DashboardOverhead {
     static let input = Inputs.eventBatches(warmBatches + measuredBatches, seed: 9)
 
     static func configuration() -> Benchmark.Configuration {
-        .init(metrics: [.wallClock, CheckpointOverhead.medianBatch, CheckpointOverhead.meanBatch], timeUnits: .milliseconds, warmupIterations: 0,
+        .init(metrics: [.wallClock, medianBatch, meanBatch], timeUnits: .milliseconds, warmupIterations: 0,
               scalingFactor: .one, maxDuration: .seconds(90), maxIterations: 10)
     }
 
@@ -28,24 +28,10 @@ enum DashboardOverhead {
         counts.dashboard(.line(title: "buckets"))
         let dashboard = try await ssc.dashboard(port: 0)
         let followers = (0..<clients).map { _ in EventStreamFollower(port: dashboard.port) }
-        let times = CheckpointOverhead.BatchTimes()
-        ssc.addListener(times)
-        try await ssc.start()
-        try await ssc.advance(by: .seconds(warmBatches))
-        times.times.withLock { $0 = [] }
-        benchmark.startMeasurement()
         // Batches at a steady pace, as a real clock would produce them, so the browsers get each update.
-        for _ in 0..<measuredBatches {
-            try await ssc.advance(by: .seconds(1))
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        benchmark.stopMeasurement()
-        await ssc.stop()
+        try await measurePacedBatches(ssc, benchmark, warm: warmBatches, measured: measuredBatches, pause: .milliseconds(20))
         for f in followers { f.close() }
         await dashboard.stop()
-        let sorted = times.times.withLock { $0 }.sorted()
-        benchmark.measurement(CheckpointOverhead.medianBatch, sorted[sorted.count / 2])
-        benchmark.measurement(CheckpointOverhead.meanBatch, sorted.reduce(0, +) / max(1, sorted.count))
     }
 }
 

@@ -57,3 +57,41 @@ func benchmarkContext() -> StreamingContext {
 func half(_ key: Int) -> Int {
     Int(truncatingIfNeeded: (UInt64(bitPattern: Int64(key)) &* 0x9E37_79B9_7F4A_7C15) >> 63)
 }
+
+/// The median processing time of a run's measured batches, in microseconds.
+let medianBatch = BenchmarkMetric.custom("median batch (us)", polarity: .prefersSmaller, useScalingFactor: false)
+/// The mean, which (unlike the median) shows occasional slow batches spread over all batches.
+let meanBatch = BenchmarkMetric.custom("mean batch (us)", polarity: .prefersSmaller, useScalingFactor: false)
+
+/// Collects every completed batch's processing time, in microseconds.
+final class BatchTimes: StreamingListener {
+    let times = Mutex<[Int]>([])
+    func batchCompleted(_ info: BatchInfo) {
+        if let d = info.processingDelay {
+            let us = Int(d.components.seconds) * 1_000_000 + Int(d.components.attoseconds / 1_000_000_000_000)
+            times.withLock { $0.append(us) }
+        }
+    }
+}
+
+/// Starts `ssc`, runs `warm` batches, then `measured` batches `pause` apart (as a clock brings them), stops
+/// it, and records the measured batches' median and mean processing time.
+func measurePacedBatches(
+    _ ssc: StreamingContext, _ benchmark: Benchmark, warm: Int, measured: Int, pause: Duration
+) async throws {
+    let times = BatchTimes()
+    ssc.addListener(times)
+    try await ssc.start()
+    try await ssc.advance(by: .seconds(warm))
+    times.times.withLock { $0 = [] }
+    benchmark.startMeasurement()
+    for _ in 0..<measured {
+        try await ssc.advance(by: .seconds(1))
+        try await Task.sleep(for: pause)
+    }
+    benchmark.stopMeasurement()
+    await ssc.stop()
+    let sorted = times.times.withLock { $0 }.sorted()
+    benchmark.measurement(medianBatch, sorted[sorted.count / 2])
+    benchmark.measurement(meanBatch, sorted.reduce(0, +) / max(1, sorted.count))
+}

@@ -67,7 +67,8 @@ public class DStream<T: Sendable>: GraphNode, @unchecked Sendable {
     func forget(before time: BatchTime) {
         store.withLock { s in
             let limit = time.milliseconds - s.rememberMs
-            s.cache = s.cache.filter { $0.key >= limit }
+            // Remove in place: most batches evict one entry or none, so no new dictionary is built.
+            for key in s.cache.keys.filter({ $0 < limit }) { s.cache[key] = nil }
         }
     }
 

@@ -65,7 +65,7 @@ extension StreamingContext {
             let keep = ms - (holder.node?.rememberMs ?? 0) - 2 * interval
             descriptors.withLock { d in
                 d[ms] = descriptor
-                if d.count > 8 { d = d.filter { $0.key >= keep } }
+                for key in d.keys.filter({ $0 < keep }) { d[key] = nil }
             }
             return parts
         }
