@@ -97,6 +97,15 @@ let package = Package(
             name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(name: "SpatePostgres", dependencies: ["Spate", "CLibPQ"]),
         .testTarget(name: "SpatePostgresTests", dependencies: ["SpatePostgres", "Spate"]),
+        .executableTarget(
+            name: "KafkaCampaignCounts",
+            dependencies: [
+                "Spate", "SpateKafka", "SpatePostgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/KafkaCampaignCounts"),
+        .testTarget(name: "ExactlyOnceTests", dependencies: ["SpateKafka", "SpatePostgres", "Spate"]),
+        .executableTarget(name: "KafkaMockCluster", dependencies: ["CRdKafka"], path: "Tests/KafkaMockCluster"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -4,12 +4,16 @@ import PackageDescription
 // Spate's benchmarks: each engine benchmark sits beside a hand-written two-thread Swift loop doing the same
 // work, so the figures say how much the engine costs over the best a program could do by hand.
 // Run: `cd Benchmarks && swift package --allow-writing-to-package-directory benchmark`
+// End to end (Kafka -> windowed counts -> PostgreSQL; needs `scripts/services.sh start`):
+// `cd Benchmarks && swift run -c release KafkaPostgresEndToEnd`
 let package = Package(
     name: "SpateBenchmarks",
     platforms: [.macOS(.v15)],
     dependencies: [
         .package(name: "spate", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         .executableTarget(
@@ -22,6 +26,19 @@ let package = Package(
             ],
             path: "Benchmarks/SpateBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // Kafka -> windowed campaign counts -> PostgreSQL, end to end: records/s and produce-to-visible latency.
+        // A plain executable (not an ordo-one benchmark): it needs the broker and the database running.
+        .executableTarget(
+            name: "KafkaPostgresEndToEnd",
+            dependencies: [
+                .product(name: "Spate", package: "spate"),
+                .product(name: "SpateKafka", package: "spate"),
+                .product(name: "SpatePostgres", package: "spate"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "KafkaPostgresEndToEnd"
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -23,6 +23,8 @@ final class DirectKafkaSource: PackageRecoverableSource {
         var skipBatches = 0
         /// Each partition's range and lag in the batch just cut, for `BatchInfo.streamIdToMetadata`.
         var lastMetadata: [String: String] = [:]
+        /// The consumer-group assignment generation `partitions` reflects (consumer-group mode).
+        var generation = 0
     }
 
     let brokers: String
@@ -32,6 +34,10 @@ final class DirectKafkaSource: PackageRecoverableSource {
     let batchIntervalMs: Int
     /// The fetching consumer, or why librdkafka refused to create it (reported by `start()`).
     private let client: Result<RdKafkaConsumer, KafkaError>
+    /// The group member holding this process's share of the partitions (consumer-group mode only).
+    private let groupMember: Result<RdKafkaGroupMember, KafkaError>?
+    /// Offsets that take precedence over `options.startingOffsets`: a partition-scoped state's snapshots.
+    private let stateOffsets = Mutex<(any SourceOffsetStore)?>(nil)
     let logger: Logger
     private let allowance: @Sendable () -> Int?
     private let state = Mutex(State())
@@ -54,6 +60,44 @@ final class DirectKafkaSource: PackageRecoverableSource {
             client = .failure(error)
         } catch {
             client = .failure(.client(operation: "consumer creation", reason: "\(error)"))
+        }
+        if options.assignment == .consumerGroup {
+            do {
+                groupMember = .success(try RdKafkaGroupMember(brokers: brokers, groupID: groupID, settings: options.settings))
+            } catch let error as KafkaError {
+                groupMember = .failure(error)
+            } catch {
+                groupMember = .failure(.client(operation: "group member creation", reason: "\(error)"))
+            }
+        } else {
+            groupMember = nil
+        }
+    }
+
+    /// Makes `store`'s offsets (a partition-scoped state's snapshots) the starting point of every partition
+    /// it holds one for; set while the program is built, before `start()`.
+    func preferOffsets(from store: any SourceOffsetStore) { stateOffsets.withLock { $0 = store } }
+
+    /// Commits `offsets` for the group: as the group member in consumer-group mode (a coordinator accepts
+    /// commits of a group with members only from a member), else from the fetching consumer.
+    func commit(_ offsets: [KafkaTopicPartition: Int64]) throws {
+        if let groupMember { try groupMember.get().commit(offsets) } else { try consumer.commit(offsets) }
+    }
+
+    /// Moves the next offsets of the partitions this process still reads back to `offsets` (a sink found
+    /// them stored further or elsewhere than a batch started: another group member wrote them).
+    func rewind(_ offsets: [KafkaTopicPartition: Int64]) {
+        let moved = state.withLock { s -> [String] in
+            var moved: [String] = []
+            for (tp, offset) in offsets where s.partitions.contains(tp) && s.next[tp] != offset {
+                moved.append("\(tp)@\(s.next[tp] ?? -1)->\(offset)")
+                s.next[tp] = offset
+            }
+            return moved
+        }
+        if !moved.isEmpty {
+            logger.warning("Kafka stream rewound to the stored offsets; those records are read again",
+                           metadata: ["group": "\(groupID)", "partitions": "\(moved.joined(separator: " "))"])
         }
     }
 
@@ -82,6 +126,18 @@ final class DirectKafkaSource: PackageRecoverableSource {
         for topic in topics where counts[topic] == nil {
             throw SpateError.sourceFailed(source: "kafkaStream", reason: KafkaError.unknownTopic(topic, brokers: brokers).description)
         }
+        if let groupMember {
+            do {
+                let member = try groupMember.get()
+                try member.subscribe(topics)
+                member.poll()
+            } catch {
+                throw SpateError.sourceFailed(source: "kafkaStream", reason: "\(error)")
+            }
+            logger.info("kafkaStream joined its consumer group; partitions come with the group's assignment",
+                        metadata: ["brokers": "\(brokers)", "group": "\(groupID)", "topics": "\(topics)"])
+            return
+        }
         let partitions = topics.flatMap { t in (0..<counts[t]!).map { KafkaTopicPartition(topic: t, partition: $0) } }
         let (restored, known) = state.withLock { ($0.restored, $0.next) }
         var next: [KafkaTopicPartition: Int64] = [:]
@@ -104,20 +160,36 @@ final class DirectKafkaSource: PackageRecoverableSource {
             "from": "\(partitions.map { "\($0)@\(next[$0]!)" }.joined(separator: " "))"])
     }
 
+    /// Leaves the consumer group (consumer-group mode), so the others take the partitions at once.
+    func stop(graceful: Bool) async {
+        if let member = try? groupMember?.get() {
+            member.close()
+            logger.info("kafkaStream left its consumer group", metadata: ["group": "\(groupID)"])
+        }
+    }
+
     private func startingOffsets(_ partitions: [KafkaTopicPartition]) throws -> [KafkaTopicPartition: Int64] {
         let consumer = try self.consumer
         var given: [KafkaTopicPartition: Int64] = [:]
+        var latest = false
         switch options.startingOffsets {
         case .committed: given = try consumer.committed(partitions, timeoutMs: timeoutMs)
         case let .specific(offsets): given = offsets
-        case .earliest, .latest: break
+        case let .stored(store): given = try store.storedOffsets(group: groupID, partitions: partitions)
+        case .earliest: break
+        case .latest: latest = true
+        }
+        if let store = stateOffsets.withLock({ $0 }) {
+            let snapshots = try store.storedOffsets(group: groupID, partitions: partitions)
+            given.merge(snapshots) { _, snapshot in snapshot }
+            if latest { latest = false; for tp in partitions where snapshots[tp] == nil { given[tp] = .max } }
         }
         var next: [KafkaTopicPartition: Int64] = [:]
         let lows = try consumer.offsets(partitions, latest: false, timeoutMs: timeoutMs)
         let highs = try consumer.offsets(partitions, latest: true, timeoutMs: timeoutMs)
         for tp in partitions {
             let low = lows[tp] ?? 0, high = highs[tp] ?? 0
-            if options.startingOffsets == .latest { next[tp] = high } else { next[tp] = min(max(given[tp] ?? low, low), high) }
+            if latest { next[tp] = high } else { next[tp] = min(max(given[tp] ?? low, low), high) }
         }
         return next
     }
@@ -133,6 +205,7 @@ final class DirectKafkaSource: PackageRecoverableSource {
     }
 
     func cut(_ time: BatchTime) -> (parts: [[KafkaRecord]], descriptor: Data) {
+        refreshAssignment()
         let (partitions, next, skip) = state.withLock { s -> ([KafkaTopicPartition], [KafkaTopicPartition: Int64], Bool) in
             let skip = s.skipBatches > 0
             if skip { s.skipBatches -= 1 }
@@ -189,6 +262,42 @@ final class DirectKafkaSource: PackageRecoverableSource {
 
     /// Bounds every range by maxRatePerPartition x interval and splits a backpressure allowance over the
     /// partitions in proportion to their lag, as Spark's DirectKafkaInputDStream does.
+    /// Consumer-group mode: serves the group protocol and takes the current assignment. Partitions newly
+    /// assigned start from the starting offsets (asked now, so they include what the previous owner stored);
+    /// revoked ones are dropped; kept ones go on where they were.
+    private func refreshAssignment() {
+        guard let member = try? groupMember?.get() else { return }
+        let assigned = member.poll()
+        let (generation, current) = state.withLock { ($0.generation, $0.partitions) }
+        guard assigned.generation != generation else { return }
+        let added = assigned.partitions.filter { !current.contains($0) }
+        let revoked = current.filter { !assigned.partitions.contains($0) }
+        var starts: [KafkaTopicPartition: Int64] = [:]
+        if !added.isEmpty {
+            do {
+                starts = try startingOffsets(added)
+            } catch {
+                // Left for the next batch: the generation stays unseen, so the next cut tries again.
+                logger.error("cannot find the starting offsets of newly assigned partitions; retrying next batch",
+                             metadata: ["group": "\(groupID)", "partitions": "\(added)", "error": "\(error)"])
+                return
+            }
+        }
+        state.withLock { s in
+            s.generation = assigned.generation
+            for tp in revoked { s.next[tp] = nil }
+            for tp in added { s.next[tp] = starts[tp] }
+            s.partitions = assigned.partitions
+        }
+        logger.notice("consumer group assignment changed", metadata: [
+            "group": "\(groupID)", "partitions": "\(assigned.partitions.map(\.description).joined(separator: " "))",
+            "added": "\(added.map { "\($0)@\(starts[$0] ?? -1)" }.joined(separator: " "))",
+            "revoked": "\(revoked.map(\.description).joined(separator: " "))"])
+    }
+
+    /// The partitions this process reads now (all of them, or its consumer-group share).
+    var assignedPartitions: [KafkaTopicPartition] { state.withLock { $0.partitions } }
+
     private func bound(_ ranges: inout [KafkaOffsetRange], lag: [Int64]) {
         var limits = [Int64?](repeating: nil, count: ranges.count)
         if let rate = options.maxRatePerPartition {
@@ -261,6 +370,9 @@ final class DirectKafkaSource: PackageRecoverableSource {
     }
 
     func restore(position: Data) throws {
+        // In a consumer group the partitions and their offsets come from the group and the offset store at
+        // each assignment, not from this process's checkpoint (another member may have moved them on).
+        guard groupMember == nil else { return }
         let saved = try JSONDecoder().decode([KafkaOffsetRange].self, from: position)
         state.withLock { s in
             s.restored = true

@@ -27,11 +27,11 @@ final class KafkaBatchCommitter: StreamingListener {
         }
         guard commit, let ranges = source.offsetRanges(at: info.batchTime), !ranges.isEmpty else { return }
         do {
-            try source.consumer.commit(Dictionary(ranges.map { ($0.topicPartition, $0.untilOffset) }) { a, b in max(a, b) })
+            try source.commit(Dictionary(ranges.map { ($0.topicPartition, $0.untilOffset) }) { a, b in max(a, b) })
         } catch {
             // A later batch's commit includes these partitions' newer offsets, so a failed commit only means
             // a restart would read this batch again (at-least-once).
-            logger.error("Kafka offset commit failed; the next batch's commit will cover it", metadata: [
+            logger.warning("Kafka offset commit failed; the next batch's commit will cover it", metadata: [
                 "batch": "\(info.batchTime)", "group": "\(source.groupID)", "error": "\(error)"])
         }
     }

@@ -24,6 +24,19 @@ public final class KafkaStream: Sendable {
     /// nil when no such batch was cut (or it is older than the last 512 batches).
     public func offsetRanges(for time: BatchTime) -> [KafkaOffsetRange]? { source.offsetRanges(at: time) }
 
+    /// The batches' offset ranges for a sink that stores them with the results in one transaction
+    /// (`saveToPostgres(..., offsets: kafka.batchOffsets)`); the sink rewinds the stream when the store holds
+    /// other offsets than a batch starts from. Pair it with `startingOffsets: .stored(...)` reading the same
+    /// store, so a restarted (or newly assigned) partition resumes after the last stored batch.
+    public var batchOffsets: BatchOffsets {
+        let source = self.source
+        return BatchOffsets(group: source.groupID, ranges: { source.offsetRanges(at: $0) }, rewind: { source.rewind($0) })
+    }
+
+    /// The partitions this process reads now: all of the topics' partitions, or in consumer-group mode the
+    /// share the group assigned it (empty before the first assignment).
+    public var assignedPartitions: [KafkaTopicPartition] { source.assignedPartitions }
+
     /// Runs `body` on every batch with its offset ranges, as Spark's
     /// `stream.foreachRDD { rdd => rdd.asInstanceOf[HasOffsetRanges].offsetRanges }`: store the ranges with the
     /// results to resume exactly (`KafkaStartingOffsets.specific`).
@@ -39,7 +52,7 @@ public final class KafkaStream: Sendable {
     /// Commits `ranges`' end offsets for the stream's consumer group now (Spark's `commitAsync`, but
     /// synchronous): for programs that commit themselves instead of `KafkaOffsetCommit.afterOutputs`.
     public func commit(_ ranges: [KafkaOffsetRange]) throws {
-        try source.consumer.commit(Dictionary(ranges.map { ($0.topicPartition, $0.untilOffset) }) { a, b in max(a, b) })
+        try source.commit(Dictionary(ranges.map { ($0.topicPartition, $0.untilOffset) }) { a, b in max(a, b) })
     }
 
     /// The records decoded by `decode`. A record `decode` throws on is dropped, counted in

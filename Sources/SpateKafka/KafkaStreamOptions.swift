@@ -1,5 +1,7 @@
+import Spate
+
 /// Where a direct Kafka stream starts reading when no checkpoint gives its position.
-public enum KafkaStartingOffsets: Sendable, Equatable {
+public enum KafkaStartingOffsets: Sendable {
     /// The first offset still in each partition (Kafka's `auto.offset.reset=earliest`).
     case earliest
     /// The end of each partition at `start()`: only records produced afterwards (Kafka's `latest`).
@@ -10,6 +12,24 @@ public enum KafkaStartingOffsets: Sendable, Equatable {
     /// Offsets stored by the program itself, such as the `untilOffset`s saved with the last batch's results;
     /// partitions not listed start at the earliest offset.
     case specific([KafkaTopicPartition: Int64])
+    /// Offsets kept by a store, asked for every partition when the stream starts reading it (at `start()`, and
+    /// in a consumer group whenever the partition is assigned to this process): the offsets a PostgreSQL sink
+    /// stored with the results (`PostgresOffsetStore`), for exactly-once output. Partitions the store has no
+    /// offset for start at the earliest offset.
+    case stored(any SourceOffsetStore)
+}
+
+/// Which partitions of the topics a direct Kafka stream reads.
+public enum KafkaAssignment: Sendable, Equatable {
+    /// All of them, in this one process (manual assignment; the group id only names where offsets are
+    /// committed).
+    case allPartitions
+    /// The ones the consumer group assigns to this process: start the same program N times with the same
+    /// group id and the coordinator splits the partitions between them, moving a partition to the others
+    /// when its process stops or dies (after the group's session timeout) and back when it returns. Each
+    /// partition newly assigned starts from `startingOffsets` (asked again at every assignment), or from the
+    /// snapshot of a partition-scoped state (`KafkaStream.updateStateByKey(stateDirectory:...)`).
+    case consumerGroup
 }
 
 /// Whether a direct Kafka stream commits its offsets to the consumer group.
@@ -33,10 +53,13 @@ public struct KafkaStreamOptions: Sendable {
     public var startingOffsets: KafkaStartingOffsets
     /// Whether to commit each batch's offsets to the consumer group after its outputs.
     public var commitOffsets: KafkaOffsetCommit
+    /// All partitions in this process, or the share the consumer group assigns (scale-out).
+    public var assignment: KafkaAssignment
     /// The topic that records a `decoded` stream's decoder rejects go to, with the reason in the
     /// `spate.error` header; nil drops them (they are still counted in `BatchInfo.failedRecords`).
     public var deadLetterTopic: String?
-    /// librdkafka consumer settings that override Spate's (such as `security.protocol`).
+    /// librdkafka consumer settings that override Spate's (such as `security.protocol`, or
+    /// `session.timeout.ms`: how long a dead group member keeps its partitions, 45 s by default).
     public var settings: [String: String]
     /// How long `start()` waits for the brokers to answer before failing.
     public var connectTimeout: Duration
@@ -44,12 +67,13 @@ public struct KafkaStreamOptions: Sendable {
     /// read and the rest goes to the next batch (no offset is skipped).
     public var fetchTimeout: Duration
 
-    /// Options with defaults: no rate bound, committed offsets (else earliest), no commits, no dead-letter
+    /// Options with defaults: no rate bound, committed offsets (else earliest), no commits, all partitions, no dead-letter
     /// topic, a 5 s connect timeout and a 10 s fetch timeout.
     public init(
         maxRatePerPartition: Int? = nil,
         startingOffsets: KafkaStartingOffsets = .committed,
         commitOffsets: KafkaOffsetCommit = .never,
+        assignment: KafkaAssignment = .allPartitions,
         deadLetterTopic: String? = nil,
         settings: [String: String] = [:],
         connectTimeout: Duration = .seconds(5),
@@ -58,6 +82,7 @@ public struct KafkaStreamOptions: Sendable {
         self.maxRatePerPartition = maxRatePerPartition
         self.startingOffsets = startingOffsets
         self.commitOffsets = commitOffsets
+        self.assignment = assignment
         self.deadLetterTopic = deadLetterTopic
         self.settings = settings
         self.connectTimeout = connectTimeout

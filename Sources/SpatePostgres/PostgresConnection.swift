@@ -84,20 +84,7 @@ public final class PostgresConnection: Sendable {
                 PQfinish(c)
                 conn = nil
             }
-            if conn == nil {
-                guard let c = PQconnectdb(conninfo) else {
-                    throw PostgresError(message: "libpq could not allocate a connection", sqlState: nil, connectionLost: true)
-                }
-                guard PQstatus(c) == CONNECTION_OK else {
-                    let message = Self.clean(PQerrorMessage(c))
-                    PQfinish(c)
-                    throw PostgresError(
-                        message: "cannot connect to '\(conninfo)': \(message)", sqlState: nil, connectionLost: true)
-                }
-                // Server notices (e.g. "relation already exists, skipping") would go to stderr: drop them.
-                PQsetNoticeProcessor(c, { _, _ in }, nil)
-                conn = c
-            }
+            if conn == nil { conn = try Self.connect(conninfo) }
             let c = conn!
             do {
                 return try body(PostgresSession(conn: c))
@@ -109,6 +96,30 @@ public final class PostgresConnection: Sendable {
                 throw error
             }
         }
+    }
+
+    /// Opens a libpq connection to `conninfo`, or throws a `PostgresError` (`connectionLost`) naming it.
+    private static func connect(_ conninfo: String) throws -> OpaquePointer {
+        guard let c = PQconnectdb(conninfo) else {
+            throw PostgresError(message: "libpq could not allocate a connection", sqlState: nil, connectionLost: true)
+        }
+        guard PQstatus(c) == CONNECTION_OK else {
+            let message = Self.clean(PQerrorMessage(c))
+            PQfinish(c)
+            throw PostgresError(
+                message: "cannot connect to '\(conninfo)': \(message)", sqlState: nil, connectionLost: true)
+        }
+        // Server notices (e.g. "relation already exists, skipping") would go to stderr: drop them.
+        PQsetNoticeProcessor(c, { _, _ in }, nil)
+        return c
+    }
+
+    /// Runs `body` on a new connection to `conninfo`, closed when it returns, blocking the calling thread: for
+    /// short synchronous reads (such as `PostgresOffsetStore`'s) outside any `PostgresConnection`.
+    static func withTemporarySession<R>(_ conninfo: String, _ body: (PostgresSession) throws -> R) throws -> R {
+        let c = try connect(conninfo)
+        defer { PQfinish(c) }
+        return try body(PostgresSession(conn: c))
     }
 
     static func clean(_ message: UnsafePointer<CChar>?) -> String {

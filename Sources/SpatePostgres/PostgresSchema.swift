@@ -1,7 +1,7 @@
 import Spate
 
 /// PostgreSQL's dialect for a `TableLayout`: creating the tables if missing, verifying existing ones, the insert
-/// statements of both modes, and values as libpq text parameters.
+/// statement's parameters, and values as libpq text parameters.
 enum PostgresSchema {
     /// A double-quoted SQL identifier.
     static func quote(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
@@ -42,29 +42,9 @@ enum PostgresSchema {
     /// PostgreSQL's catalog constraints).
     static let schemaLockKey = "7365676174650001"
 
-    /// The insert statement for `rows` rows: plain for append, `ON CONFLICT (key) DO UPDATE` for upsert.
+    /// The layout's insert statement for `rows` rows (`TableLayout.insertStatement`), with `$n` parameters.
     static func insertStatement(_ layout: TableLayout, rows: Int) -> String {
-        let columns = layout.tableColumns
-        var sql = "INSERT INTO \(quote(layout.table)) (" + columns.map { quote($0.name) }.joined(separator: ", ")
-            + ") VALUES "
-        var n = 0
-        for r in 0..<rows {
-            if r > 0 { sql += ", " }
-            sql += "("
-            for c in 0..<columns.count {
-                n += 1
-                sql += (c > 0 ? ", $" : "$") + String(n)
-            }
-            sql += ")"
-        }
-        if layout.mode == .upsert {
-            let keys = Set(layout.keyColumns.map { $0.lowercased() })
-            let updates = columns.filter { !keys.contains($0.name.lowercased()) }
-                .map { "\(quote($0.name)) = excluded.\(quote($0.name))" }
-            sql += " ON CONFLICT (" + layout.keyColumns.map(quote).joined(separator: ", ") + ") DO UPDATE SET "
-                + updates.joined(separator: ", ")
-        }
-        return sql
+        layout.insertStatement(rows: rows, quote: quote, placeholder: { "$" + String($0) })
     }
 
     /// A value as a libpq text-format parameter (`nil` for `NULL`).
@@ -86,13 +66,14 @@ enum PostgresSchema {
         }
     }
 
-    /// Creates the layout's table and the bookkeeping table if missing, then verifies both match what the sink
-    /// writes. Runs in its own transaction.
-    static func prepare(_ layout: TableLayout, on s: PostgresSession, where place: String) throws {
+    /// Creates the layout's table and the bookkeeping table (and with `offsets`, the offsets table) if missing,
+    /// then verifies they match what the sink writes. Runs in its own transaction.
+    static func prepare(_ layout: TableLayout, offsets: Bool, on s: PostgresSession, where place: String) throws {
         try s.query("BEGIN")
         do {
             try s.query("SELECT pg_advisory_xact_lock($1::bigint)", [String(Int64(schemaLockKey, radix: 16)!)])
             try s.query(createBatchesStatement)
+            if offsets { try s.query(PostgresOffsets.createStatement) }
             try s.query(createStatement(layout))
             try s.query("COMMIT")
         } catch {
@@ -105,6 +86,17 @@ enum PostgresSchema {
                 operation: "saveToPostgres(\(layout.table))",
                 reason: "\(place): table \(TableLayout.batchesTable) exists without the columns (table, batch_time, rows) "
                     + "the sink records batches in: drop or rename that table, or use another database")
+        }
+        if offsets {
+            let stored = try columns(of: TableLayout.offsetsTable, on: s).map(\.name)
+            let expected = ["table", "group_id", "topic", "partition", "until_offset"]
+            guard expected.allSatisfy(stored.contains) else {
+                throw SpateError.outputFailed(
+                    operation: "saveToPostgres(\(layout.table))",
+                    reason: "\(place): table \(TableLayout.offsetsTable) exists without the columns "
+                        + "(\(expected.joined(separator: ", "))) the sink stores offsets in: drop or rename that "
+                        + "table, or use another database")
+            }
         }
         try layout.checkExisting(
             try columns(of: layout.table, on: s), typeName: typeName, sink: "saveToPostgres", place: place)

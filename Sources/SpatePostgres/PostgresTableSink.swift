@@ -1,8 +1,11 @@
+import Logging
 import Spate
 import Synchronization
 
-/// Writes batches to one PostgreSQL table, batch-keyed: each batch's rows and its `spate_batches` row go in one
-/// transaction, and a batch time already recorded is skipped.
+/// Writes batches to one PostgreSQL table, each batch's rows in one transaction guarded against writing a batch
+/// twice: by default with its `spate_batches` row (a batch time already recorded is skipped); with source
+/// offsets, by the offsets stored in `spate_offsets` (see `saveToPostgres(..., offsets:)`); for a versioned
+/// upsert, by nothing but the rows' versions.
 ///
 /// One connection per sink, reused across batches and reopened after a failure (`PostgresConnection`); every
 /// libpq call runs on the connection's own queue, off the cooperative pool. Batches of one output run one after
@@ -10,42 +13,124 @@ import Synchronization
 final class PostgresTableSink: Sendable {
     let connection: PostgresConnection
     let layout: TableLayout
+    /// The source offsets stored with each batch (nil: none).
+    let offsets: BatchOffsets?
+    let logger: Logger
     /// Whether this sink has created or verified its tables (once per sink).
     private let schemaReady = Mutex(false)
 
     /// The most parameters one statement binds (PostgreSQL's protocol limit is 65535).
     static let maxParameters = 60_000
-    /// How many times a batch is tried when the connection is lost (each try on a new connection).
+    /// How many times a batch is tried when the connection is lost or the transaction deadlocks with another
+    /// writer (each try in a new transaction; after a lost connection, on a new connection).
     static let attempts = 3
 
-    init(conninfo: String, layout: TableLayout) {
+    init(conninfo: String, layout: TableLayout, offsets: BatchOffsets? = nil, logger: Logger) {
         self.connection = PostgresConnection(conninfo, label: "spate.postgres.\(layout.table)")
         self.layout = layout
+        self.offsets = offsets
+        var logger = logger
+        logger[metadataKey: "sink"] = "saveToPostgres(\(layout.table))"
+        self.logger = logger
     }
 
     private var operation: String { "saveToPostgres(\(layout.table))" }
 
+    /// What keeps a batch from being written twice.
+    enum BatchGuard: Sendable {
+        /// The batch's `spate_batches` row.
+        case batchRecord
+        /// The offsets of the batch's source partitions in `spate_offsets`.
+        case offsets(group: String, ranges: [SourceOffsetRange])
+        /// Nothing: the writes are idempotent (a versioned upsert).
+        case none
+    }
+
+    /// How a batch's transaction ended.
+    enum Outcome: Sendable {
+        case written
+        /// The batch was written before (its batch time recorded, or its offsets already stored).
+        case skipped
+        /// The stored offsets are neither where the batch starts nor past it: nothing written.
+        case conflict(rewind: [SourcePartition: Int64], ranges: [SourceOffsetRange])
+    }
+
     /// Writes `rows` (values in `layout.columns` order) as the batch of `time`; returns false when the batch
-    /// was already recorded and so skipped.
+    /// was skipped: already written, or (with offsets) dropped on an offset conflict after rewinding the source.
     @discardableResult
     func write(_ rows: [[TableValue]], time: BatchTime) async throws -> Bool {
-        let params = try rows.enumerated().map { i, values in try textValues(values, row: i, time: time) }
+        let layout = self.layout
+        for (i, row) in rows.enumerated() { try layout.checkRow(row, index: i, time: time, operation: operation) }
+        var params = try layout.combineByKey(rows, time: time, operation: operation).map { try textValues($0, time: time) }
+        if layout.mode.isKeyed {
+            // Concurrent writers (a consumer group's processes) update shared keys in one order, so they wait for
+            // each other instead of deadlocking.
+            let keyIndexes = layout.keyColumns.map { k in layout.columns.firstIndex { $0.name == k }! }
+            params.sort { a, b in
+                keyIndexes.map { a[$0] ?? "" }.lexicographicallyPrecedes(keyIndexes.map { b[$0] ?? "" })
+            }
+        }
+        let batchGuard: BatchGuard
+        if let offsets {
+            guard let ranges = offsets.ranges(for: time) else {
+                throw SpateError.outputFailed(
+                    operation: operation,
+                    reason: "the source does not know batch \(time.milliseconds) ms, so its offsets cannot be stored "
+                        + "with it: pass offsets: from the stream this sink writes (not one of another stream or "
+                        + "context)")
+            }
+            batchGuard = .offsets(group: offsets.group, ranges: ranges)
+        } else {
+            batchGuard = layout.recordsBatches ? .batchRecord : .none
+        }
+        let outcome = try await run(params, rowCount: rows.count, time: time, guardedBy: batchGuard)
+        switch outcome {
+        case .written:
+            return true
+        case .skipped:
+            return false
+        case let .conflict(rewind, ranges):
+            let stored = rewind.sorted { $0.key < $1.key }.map { "\($0.key)@\($0.value)" }.joined(separator: ", ")
+            logger.warning(
+                """
+                batch dropped: its source offsets conflict with the stored ones (another writer moved them); \
+                rewinding the source to the stored offsets
+                """,
+                metadata: [
+                    "batch": "\(time.milliseconds)", "group": "\(offsets?.group ?? "")",
+                    "ranges": "\(ranges.map(\.description).joined(separator: ", "))", "stored": "\(stored)",
+                ])
+            offsets?.rewind(rewind)
+            return false
+        }
+    }
+
+    /// Runs the batch's transaction, retrying on a lost connection or a deadlock; errors become
+    /// `SpateError.outputFailed`.
+    private func run(_ params: [[String?]], rowCount: Int, time: BatchTime, guardedBy batchGuard: BatchGuard) async throws
+        -> Outcome
+    {
         let layout = self.layout
         let needsSchema = !schemaReady.withLock { $0 }
+        let withOffsets = offsets != nil
         let place = "PostgreSQL '\(connection.conninfo)'"
         do {
             var attempt = 1
             while true {
                 do {
-                    let written = try await connection.withSession { session in
-                        if needsSchema { try PostgresSchema.prepare(layout, on: session, where: place) }
-                        return try Self.transaction(params, layout: layout, time: time, on: session)
+                    let outcome = try await connection.withSession { session in
+                        if needsSchema { try PostgresSchema.prepare(layout, offsets: withOffsets, on: session, where: place) }
+                        return try Self.transaction(
+                            params, rowCount: rowCount, layout: layout, time: time, guardedBy: batchGuard, on: session)
                     }
                     if needsSchema { schemaReady.withLock { $0 = true } }
-                    return written
-                } catch let error as PostgresError where error.connectionLost && attempt < Self.attempts {
-                    // The connection dropped (server restart, idle timeout, ...): retry on a new one. Safe even
-                    // if the lost transaction committed, since the batch is then recorded and skipped.
+                    return outcome
+                } catch let error as PostgresError
+                    where (error.connectionLost || error.sqlState == "40P01") && attempt < Self.attempts
+                {
+                    // The connection dropped (server restart, idle timeout, ...), or the transaction deadlocked
+                    // with another writer and was rolled back: retry. Safe even if a lost transaction committed,
+                    // since the batch is then recorded (or its offsets stored, or its versions written).
                     attempt += 1
                     try await Task.sleep(for: .milliseconds(200))
                 }
@@ -58,76 +143,71 @@ final class PostgresTableSink: Sendable {
         }
     }
 
-    /// One batch's transaction: record the batch (skip if recorded), then insert the rows.
+    /// One batch's transaction: claim the batch through its guard (skip if written, stop on an offset conflict),
+    /// insert the rows, store the offsets.
     private static func transaction(
-        _ rows: [[String?]], layout: TableLayout, time: BatchTime, on s: PostgresSession
-    ) throws -> Bool {
+        _ rows: [[String?]], rowCount: Int, layout: TableLayout, time: BatchTime, guardedBy batchGuard: BatchGuard,
+        on s: PostgresSession
+    ) throws -> Outcome {
         let batchTime = String(time.milliseconds)
         try s.query("BEGIN")
         do {
-            // Claiming the batch first (ON CONFLICT DO NOTHING) both checks and records it: a batch already in
-            // spate_batches returns no row and is skipped, and a concurrent writer of the same batch waits.
-            let claimed = try s.query(PostgresSchema.claimBatchStatement, [layout.table, batchTime, String(rows.count)])
-            if claimed.isEmpty {
-                try s.query("ROLLBACK")
-                return false
-            }
-            var numbered: [(seq: Int, values: [String?])] = rows.enumerated().map { ($0.offset, $0.element) }
-            if layout.mode == .upsert {
-                // PostgreSQL's ON CONFLICT cannot update one row twice in a statement: keep each key's last row.
-                let keyIndexes = layout.keyColumns.map { k in layout.columns.firstIndex { $0.name.lowercased() == k.lowercased() }! }
-                var last: [[String?]: Int] = [:]
-                for (i, row) in rows.enumerated() { last[keyIndexes.map { row[$0] }] = i }
-                numbered = numbered.filter { entry in last[keyIndexes.map { entry.values[$0] }] == entry.seq }
+            switch batchGuard {
+            case .batchRecord:
+                // Claiming the batch first (ON CONFLICT DO NOTHING) both checks and records it: a batch already in
+                // spate_batches returns no row and is skipped, and a concurrent writer of the same batch waits.
+                let claimed = try s.query(
+                    PostgresSchema.claimBatchStatement, [layout.table, batchTime, String(rowCount)])
+                if claimed.isEmpty {
+                    try s.query("ROLLBACK")
+                    return .skipped
+                }
+            case let .offsets(group, ranges):
+                switch try PostgresOffsets.claim(ranges, table: layout.table, group: group, on: s) {
+                case .claimed:
+                    break
+                case .alreadyWritten:
+                    try s.query("ROLLBACK")
+                    return .skipped
+                case let .conflict(rewind):
+                    try s.query("ROLLBACK")
+                    return .conflict(rewind: rewind, ranges: ranges)
+                }
+            case .none:
+                break
             }
             let width = layout.tableColumns.count
             let perStatement = max(1, Self.maxParameters / width)
             var start = 0
-            while start < numbered.count {
-                let end = min(numbered.count, start + perStatement)
+            while start < rows.count {
+                let end = min(rows.count, start + perStatement)
                 var binds: [String?] = []
                 binds.reserveCapacity((end - start) * width)
-                for (seq, values) in numbered[start..<end] {
-                    switch layout.mode {
-                    case .upsert: binds += values; binds.append(batchTime)
-                    case .append: binds += [batchTime, String(seq)]; binds += values
-                    }
-                }
+                for seq in start..<end { binds += layout.tableRow(rows[seq], batchTime: batchTime, seq: String(seq)) }
                 try s.query(PostgresSchema.insertStatement(layout, rows: end - start), binds)
                 start = end
             }
+            if case let .offsets(group, ranges) = batchGuard {
+                try PostgresOffsets.store(ranges, table: layout.table, group: group, on: s)
+            }
             try s.query("COMMIT")
-            return true
+            return .written
         } catch {
             _ = try? s.query("ROLLBACK")
             throw error
         }
     }
 
-    /// Checks a row against the layout's columns and converts it to text parameters.
-    private func textValues(_ values: [TableValue], row: Int, time: BatchTime) throws -> [String?] {
-        let columns = layout.columns
-        guard values.count == columns.count else {
-            throw SpateError.outputFailed(
-                operation: operation,
-                reason: "row \(row) of batch \(time.milliseconds) ms has \(values.count) values but the table has "
-                    + "\(columns.count) columns \(columns.map(\.name)): return one value per column, in that order")
-        }
-        return try zip(values, columns).map { value, column in
-            switch (value, column.type) {
-            case (.integer, .integer), (.integer, .real), (.real, .real), (.blob, .blob):
-                return PostgresSchema.text(value)
-            case let (.text(v), .text) where !v.utf8.contains(0):
-                return v
-            case (.null, _) where column.nullable:
-                return nil
-            default:
+    /// Converts a checked row (`TableLayout.checkRow`) to text parameters; throws for text PostgreSQL cannot hold.
+    private func textValues(_ values: [TableValue], time: BatchTime) throws -> [String?] {
+        try zip(values, layout.columns).map { value, column in
+            if case let .text(v) = value, v.utf8.contains(0) {
                 throw SpateError.outputFailed(
                     operation: operation,
-                    reason: "row \(row) of batch \(time.milliseconds) ms gives \(value) for column \(column): "
-                        + "return a value of the column's type" + (column.nullable ? "" : " (or declare it nullable)")
-                        + "; PostgreSQL text cannot hold NUL characters")
+                    reason: "a row of batch \(time.milliseconds) ms gives text with a NUL character for column "
+                        + "\(column): PostgreSQL text cannot hold NUL characters; remove them or use a blob column")
             }
+            return PostgresSchema.text(value)
         }
     }
 }

@@ -12,14 +12,43 @@ extension DStream {
     /// - `.upsert`: `key` names the primary key columns; a batch's row replaces the stored row with the same key
     ///   (`INSERT ... ON CONFLICT (key) DO UPDATE`; within one batch the last row per key wins), and a
     ///   `batch_time` column records the batch that last wrote it.
+    /// - `.accumulate`: as `.upsert`, but every non-key column must be a non-nullable integer or real, and a
+    ///   batch's row adds its values to the stored row's (`ON CONFLICT (key) DO UPDATE SET v = table.v +
+    ///   excluded.v`); rows with the same key within one batch are summed first. For running counts that survive
+    ///   restarts: write each batch's increments.
     /// - `.append`: rows are keyed by `(batch_time, seq)`, `seq` numbering the batch's rows from 0.
+    ///
+    /// `version` (upsert only) names a non-key, non-nullable integer column that orders the writes: a row replaces
+    /// the stored row only when its version is at least the stored one's (`... DO UPDATE SET ... WHERE
+    /// table.version <= excluded.version`), and within one batch the row with the highest version per key wins.
+    /// Such writes are idempotent, so the sink then records no batches in `spate_batches` (several processes of
+    /// one consumer group write batches with the same batch times). Use it when each key lives in one source
+    /// partition and the version is that partition's offset: a process that lost the partition cannot overwrite
+    /// newer rows with stale ones.
+    ///
+    /// `offsets` (from a partitioned source such as Kafka's direct stream) stores the batch's source offsets in
+    /// `spate_offsets("table", group_id, topic, partition, until_offset, committed_at)` in the batch's
+    /// transaction, instead of recording the batch in `spate_batches`; read them back with
+    /// ``PostgresOffsetStore`` to start the source where the last written batch ended. Each batch locks its
+    /// partitions' rows (`SELECT ... FOR UPDATE`, so concurrent writers of a partition take turns) and compares
+    /// the stored offsets with its ranges:
+    /// - every partition's offset is absent or the range's `fromOffset`: the rows and the ranges' `untilOffset`s
+    ///   are written, in one transaction;
+    /// - every partition's offset is at or past its range's `untilOffset`: the batch was written before (a replay
+    ///   after recovery) and is skipped;
+    /// - otherwise another writer moved the offsets (a consumer group rebalance): nothing is written, a warning
+    ///   is logged, and the source is rewound (`BatchOffsets.rewind`) to the stored offsets (to the range's
+    ///   `fromOffset` for partitions without one), so it reads those partitions again from there.
+    /// A batch time the source does not know fails the output. With several processes writing one table, prefer
+    /// `.upsert` or `.accumulate`: `.append`'s `(batch_time, seq)` keys of different processes collide.
     ///
     /// Column types: integer -> `bigint`, real -> `double precision`, text -> `text`, blob -> `bytea`. Tables are
     /// created if missing; an existing table with other columns fails the first batch with a message saying
     /// what to change. The sink keeps one connection (libpq, Debian's libpq-dev) across batches, reconnecting
     /// after a failure, and runs its blocking calls on a dedicated queue, off the cooperative pool. A failed
     /// write (or a `row` that throws) fails the output, which stops the context and is rethrown by
-    /// `awaitTermination()`. Invalid names throw `SpateError.invalidArgument` here.
+    /// `awaitTermination()`. Invalid names, and a mode, key or version that does not fit the columns, throw
+    /// `SpateError.invalidArgument` here.
     /// ```swift
     /// try clicks.saveToPostgres(
     ///     connection: "host=127.0.0.1 port=5432 user=postgres dbname=spate", table: "clicks", mode: .append,
@@ -29,28 +58,30 @@ extension DStream {
     /// ```
     public func saveToPostgres(
         connection: String, table: String, mode: TableWriteMode, columns: [TableColumn], key: [String] = [],
+        version: String? = nil, offsets: BatchOffsets? = nil,
         row: @escaping @Sendable (T) throws -> [TableValue]
     ) throws {
-        let layout = try TableLayout(table: table, mode: mode, columns: columns, keyColumns: key)
-        let sink = PostgresTableSink(conninfo: connection, layout: layout)
+        let layout = try TableLayout(table: table, mode: mode, columns: columns, keyColumns: key, versionColumn: version)
+        let sink = PostgresTableSink(conninfo: connection, layout: layout, offsets: offsets, logger: context.packageLogger)
         saveRows(sink: "saveToPostgres", table: table, row: row) { rows, time in try await sink.write(rows, time: time) }
     }
 
     /// Writes every batch of `(key, value)` pairs to `table` (columns `key`, `value`) in the PostgreSQL database
-    /// `connection`, as `saveToPostgres(connection:table:mode:columns:key:row:)`: `.upsert` (the default) keeps
-    /// the latest value per key, with `key` as the primary key; `.append` keeps every pair, keyed by
-    /// `(batch_time, seq)`. Column types follow `K` and `V` (`Int` -> bigint, `Double` -> double precision,
-    /// `String` -> text, ...).
+    /// `connection`, as `saveToPostgres(connection:table:mode:columns:key:version:offsets:row:)`: `.upsert` (the
+    /// default) keeps the latest value per key, with `key` as the primary key; `.accumulate` adds each batch's
+    /// value to the stored one (`V` must be a non-optional integer or double); `.append` keeps every pair, keyed
+    /// by `(batch_time, seq)`. `offsets` stores the source offsets with each batch. Column types follow `K` and
+    /// `V` (`Int` -> bigint, `Double` -> double precision, `String` -> text, ...).
     /// ```swift
     /// try counts.saveToPostgres(
     ///     connection: "host=127.0.0.1 port=5432 user=postgres dbname=spate", table: "campaign_counts")
     /// ```
     public func saveToPostgres<K: TableValueConvertible, V: TableValueConvertible>(
-        connection: String, table: String, mode: TableWriteMode = .upsert
+        connection: String, table: String, mode: TableWriteMode = .upsert, offsets: BatchOffsets? = nil
     ) throws where T == (K, V) {
         try saveToPostgres(
             connection: connection, table: table, mode: mode,
-            columns: TableColumn.pair(K.self, V.self), key: ["key"]
+            columns: TableColumn.pair(K.self, V.self), key: ["key"], offsets: offsets
         ) { pair in [pair.0.tableValue, pair.1.tableValue] }
     }
 }

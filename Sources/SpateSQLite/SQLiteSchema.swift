@@ -2,7 +2,7 @@ import Spate
 import SQLiteNIO
 
 /// SQLite's dialect for a `TableLayout`: creating the tables if missing, verifying existing ones, and the
-/// insert statements of both modes.
+/// insert statement's parameters.
 enum SQLiteSchema {
     /// A double-quoted SQL identifier.
     static func quote(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
@@ -34,20 +34,9 @@ enum SQLiteSchema {
         + "\"table\" TEXT NOT NULL, batch_time INTEGER NOT NULL, rows INTEGER NOT NULL, committed_at TEXT NOT NULL, "
         + "PRIMARY KEY (\"table\", batch_time))"
 
-    /// The insert statement for `rows` rows: plain for append, `ON CONFLICT (key) DO UPDATE` for upsert.
+    /// The layout's insert statement for `rows` rows (`TableLayout.insertStatement`), with `?` parameters.
     static func insertStatement(_ layout: TableLayout, rows: Int) -> String {
-        let columns = layout.tableColumns
-        let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
-        var sql = "INSERT INTO \(quote(layout.table)) (" + columns.map { quote($0.name) }.joined(separator: ", ")
-            + ") VALUES " + Array(repeating: tuple, count: rows).joined(separator: ", ")
-        if layout.mode == .upsert {
-            let keys = Set(layout.keyColumns.map { $0.lowercased() })
-            let updates = columns.filter { !keys.contains($0.name.lowercased()) }
-                .map { "\(quote($0.name)) = excluded.\(quote($0.name))" }
-            sql += " ON CONFLICT (" + layout.keyColumns.map(quote).joined(separator: ", ") + ") DO UPDATE SET "
-                + updates.joined(separator: ", ")
-        }
-        return sql
+        layout.insertStatement(rows: rows, quote: quote, placeholder: { _ in "?" })
     }
 
     /// Creates the layout's table and the bookkeeping table if missing (in WAL mode, so readers can query the

@@ -4,7 +4,8 @@ import SQLiteNIO
 import Synchronization
 
 /// Writes batches to one table of one SQLite file, batch-keyed: each batch's rows and its `spate_batches` row
-/// go in one transaction, and a batch time already recorded is skipped.
+/// go in one transaction, and a batch time already recorded is skipped (a versioned upsert records no batches:
+/// its writes are idempotent by version).
 ///
 /// Each batch opens its own connection (cheap for a local file) and closes it, so the sink needs no stop hook
 /// and holds no file handle between batches. Every SQLite call runs on sqlite-nio's `NIOThreadPool`; the
@@ -30,7 +31,8 @@ final class SQLiteTableSink: Sendable {
     /// was already recorded and so skipped.
     @discardableResult
     func write(_ rows: [[TableValue]], time: BatchTime) async throws -> Bool {
-        let binds = try rows.enumerated().map { i, values in try bindValues(values, row: i, time: time) }
+        for (i, row) in rows.enumerated() { try layout.checkRow(row, index: i, time: time, operation: operation) }
+        let binds = try layout.combineByKey(rows, time: time, operation: operation).map { data($0) }
         let connection: SQLiteConnection
         do {
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
@@ -45,7 +47,7 @@ final class SQLiteTableSink: Sendable {
                 try await SQLiteSchema.prepare(layout, on: connection, path: path)
                 schemaReady.withLock { $0 = true }
             }
-            let written = try await transaction(binds, time: time, on: connection)
+            let written = try await transaction(binds, rowCount: rows.count, time: time, on: connection)
             try await connection.close()
             return written
         } catch {
@@ -56,18 +58,23 @@ final class SQLiteTableSink: Sendable {
         }
     }
 
-    /// One batch's transaction: skip if recorded, else insert the rows and record the batch.
-    private func transaction(_ rows: [[SQLiteData]], time: BatchTime, on db: SQLiteConnection) async throws -> Bool {
+    /// One batch's transaction: skip if recorded, else insert the rows and record the batch (a versioned upsert
+    /// neither checks nor records).
+    private func transaction(
+        _ rows: [[SQLiteData]], rowCount: Int, time: BatchTime, on db: SQLiteConnection
+    ) async throws -> Bool {
         let batchTime = SQLiteData.integer(SQLiteInt64(time.milliseconds))
         let tableName = SQLiteData.text(layout.table)
         _ = try await db.query("BEGIN IMMEDIATE")
         do {
-            let recorded = try await db.query(
-                "SELECT 1 FROM \(SQLiteSchema.quote(TableLayout.batchesTable)) WHERE \"table\" = ? AND batch_time = ?",
-                [tableName, batchTime])
-            if !recorded.isEmpty {
-                _ = try await db.query("ROLLBACK")
-                return false
+            if layout.recordsBatches {
+                let recorded = try await db.query(
+                    "SELECT 1 FROM \(SQLiteSchema.quote(TableLayout.batchesTable)) WHERE \"table\" = ? AND batch_time = ?",
+                    [tableName, batchTime])
+                if !recorded.isEmpty {
+                    _ = try await db.query("ROLLBACK")
+                    return false
+                }
             }
             let width = layout.tableColumns.count
             let perStatement = max(1, Self.maxVariables / width)
@@ -76,19 +83,16 @@ final class SQLiteTableSink: Sendable {
                 let end = min(rows.count, start + perStatement)
                 var binds: [SQLiteData] = []
                 binds.reserveCapacity((end - start) * width)
-                for i in start..<end {
-                    switch layout.mode {
-                    case .upsert: binds += rows[i]; binds.append(batchTime)
-                    case .append: binds += [batchTime, .integer(SQLiteInt64(i))]; binds += rows[i]
-                    }
-                }
+                for i in start..<end { binds += layout.tableRow(rows[i], batchTime: batchTime, seq: .integer(SQLiteInt64(i))) }
                 _ = try await db.query(SQLiteSchema.insertStatement(layout, rows: end - start), binds)
                 start = end
             }
-            _ = try await db.query(
-                "INSERT INTO \(SQLiteSchema.quote(TableLayout.batchesTable)) (\"table\", batch_time, rows, committed_at) "
-                    + "VALUES (?, ?, ?, ?)",
-                [tableName, batchTime, .integer(SQLiteInt64(rows.count)), .text(Date().ISO8601Format())])
+            if layout.recordsBatches {
+                _ = try await db.query(
+                    "INSERT INTO \(SQLiteSchema.quote(TableLayout.batchesTable)) (\"table\", batch_time, rows, committed_at) "
+                        + "VALUES (?, ?, ?, ?)",
+                    [tableName, batchTime, .integer(SQLiteInt64(rowCount)), .text(Date().ISO8601Format())])
+            }
             _ = try await db.query("COMMIT")
             return true
         } catch {
@@ -97,28 +101,15 @@ final class SQLiteTableSink: Sendable {
         }
     }
 
-    /// Checks a row against the layout's columns and converts it to SQLite values.
-    private func bindValues(_ values: [TableValue], row: Int, time: BatchTime) throws -> [SQLiteData] {
-        let columns = layout.columns
-        guard values.count == columns.count else {
-            throw SpateError.outputFailed(
-                operation: operation,
-                reason: "row \(row) of batch \(time.milliseconds) ms has \(values.count) values but the table has "
-                    + "\(columns.count) columns \(columns.map(\.name)): return one value per column, in that order")
-        }
-        return try zip(values, columns).map { value, column in
-            switch (value, column.type) {
-            case let (.integer(v), .integer): return .integer(SQLiteInt64(v))
-            case let (.integer(v), .real): return .float(Double(v))
-            case let (.real(v), .real): return .float(v)
-            case let (.text(v), .text): return .text(v)
-            case let (.blob(v), .blob): return .blob(ByteBuffer(bytes: v))
-            case (.null, _) where column.nullable: return .null
-            default:
-                throw SpateError.outputFailed(
-                    operation: operation,
-                    reason: "row \(row) of batch \(time.milliseconds) ms gives \(value) for column \(column): "
-                        + "return a value of the column's type" + (column.nullable ? "" : " (or declare it nullable)"))
+    /// A checked row (`TableLayout.checkRow`) as SQLite values (integers given for real columns as reals).
+    private func data(_ values: [TableValue]) -> [SQLiteData] {
+        zip(values, layout.columns).map { value, column in
+            switch value {
+            case let .integer(v): column.type == .real ? .float(Double(v)) : .integer(SQLiteInt64(v))
+            case let .real(v): .float(v)
+            case let .text(v): .text(v)
+            case let .blob(v): .blob(ByteBuffer(bytes: v))
+            case .null: .null
             }
         }
     }

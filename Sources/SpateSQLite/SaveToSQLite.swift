@@ -8,13 +8,24 @@ extension DStream {
     /// table `spate_batches`; a batch whose time is already recorded there is skipped, so batches re-run after
     /// recovery (or by a second run over the same input) never write twice. Modes:
     /// - `.upsert`: `key` names the primary key columns; a batch's row replaces the stored row with the same
-    ///   key, and a `batch_time` column records the batch that last wrote it.
+    ///   key (within one batch the last row per key wins), and a `batch_time` column records the batch that last
+    ///   wrote it.
+    /// - `.accumulate`: as `.upsert`, but every non-key column must be a non-nullable integer or real, and a
+    ///   batch's row adds its values to the stored row's (`ON CONFLICT (key) DO UPDATE SET v = table.v +
+    ///   excluded.v`); rows with the same key within one batch are summed first. For running counts that survive
+    ///   restarts: write each batch's increments.
     /// - `.append`: rows are keyed by `(batch_time, seq)`, `seq` numbering the batch's rows from 0.
+    ///
+    /// `version` (upsert only) names a non-key, non-nullable integer column that orders the writes: a row replaces
+    /// the stored row only when its version is at least the stored one's (`... DO UPDATE SET ... WHERE
+    /// table.version <= excluded.version`), and within one batch the row with the highest version per key wins.
+    /// Such writes are idempotent, so the sink then records no batches in `spate_batches`.
     ///
     /// Tables are created if missing; an existing table with other columns fails the first batch with a
     /// message saying what to change. Writes run on SQLite's thread pool (sqlite-nio), off the cooperative
     /// pool. A failed write (or a `row` that throws) fails the output, which stops the context and is rethrown
-    /// by `awaitTermination()`. Invalid names throw `SpateError.invalidArgument` here.
+    /// by `awaitTermination()`. Invalid names, and a mode, key or version that does not fit the columns, throw
+    /// `SpateError.invalidArgument` here.
     /// ```swift
     /// try clicks.saveToSQLite(
     ///     path: "out.sqlite", table: "clicks", mode: .append,
@@ -24,16 +35,18 @@ extension DStream {
     /// ```
     public func saveToSQLite(
         path: String, table: String, mode: TableWriteMode, columns: [TableColumn], key: [String] = [],
-        row: @escaping @Sendable (T) throws -> [TableValue]
+        version: String? = nil, row: @escaping @Sendable (T) throws -> [TableValue]
     ) throws {
-        let layout = try TableLayout(table: table, mode: mode, columns: columns, keyColumns: key)
+        let layout = try TableLayout(table: table, mode: mode, columns: columns, keyColumns: key, versionColumn: version)
         let sink = SQLiteTableSink(path: path, layout: layout)
         saveRows(sink: "saveToSQLite", table: table, row: row) { rows, time in try await sink.write(rows, time: time) }
     }
 
     /// Writes every batch of `(key, value)` pairs to `table` (columns `key`, `value`) in the SQLite database at
-    /// `path`, as `saveToSQLite(path:table:mode:columns:key:row:)`: `.upsert` (the default) keeps the latest
-    /// value per key, with `key` as the primary key; `.append` keeps every pair, keyed by `(batch_time, seq)`.
+    /// `path`, as `saveToSQLite(path:table:mode:columns:key:version:row:)`: `.upsert` (the default) keeps the
+    /// latest value per key, with `key` as the primary key; `.accumulate` adds each batch's value to the stored
+    /// one (`V` must be a non-optional integer or double); `.append` keeps every pair, keyed by
+    /// `(batch_time, seq)`.
     /// Column types follow `K` and `V` (`Int` -> INTEGER, `Double` -> REAL, `String` -> TEXT, ...).
     /// ```swift
     /// try counts.saveToSQLite(path: "counts.sqlite", table: "campaign_counts")

@@ -17,17 +17,10 @@ final class Collector<T: Sendable>: Sendable {
     var results: [[T]] { batches.withLock { $0 } }
 }
 
-/// A seeded generator (SplitMix64) so synthetic data is reproducible.
-struct TestRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// The seeded generator (SplitMix64) so synthetic data is reproducible.
+typealias TestRandom = SeededRandom
+
+extension SeededRandom {
     mutating func uniform(_ range: ClosedRange<Double>) -> Double { Double.random(in: range, using: &self) }
     mutating func gaussian() -> Double {
         var u = 0.0

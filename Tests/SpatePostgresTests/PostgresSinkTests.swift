@@ -19,13 +19,16 @@ import Testing
         }
     }
 
-    /// A table name no other test (or earlier run) uses; its table and bookkeeping rows are dropped first.
+    /// A table name no other test (or earlier run) uses; its table, bookkeeping rows and stored offsets are
+    /// dropped first.
     static func freshTable(_ prefix: String, on db: PostgresConnection) async throws -> String {
         let name = prefix + "_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
         try await db.query("DROP TABLE IF EXISTS \"\(name)\"")
         try await db.query(
             "DO $$ BEGIN IF to_regclass('spate_batches') IS NOT NULL THEN "
-                + "DELETE FROM spate_batches WHERE \"table\" = '\(name)'; END IF; END $$")
+                + "DELETE FROM spate_batches WHERE \"table\" = '\(name)'; END IF; "
+                + "IF to_regclass('spate_offsets') IS NOT NULL THEN "
+                + "DELETE FROM spate_offsets WHERE \"table\" = '\(name)'; END IF; END $$")
         return name
     }
 

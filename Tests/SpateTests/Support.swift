@@ -19,18 +19,8 @@ final class Collector<T: Sendable>: Sendable {
     var times: [Int] { batches.withLock { $0.map(\.0.milliseconds) } }
 }
 
-/// A seeded generator (SplitMix64) so property-style tests are reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The seeded generator (SplitMix64) so property-style tests are reproducible.
+typealias SeededGenerator = SeededRandom
 
 /// A context on the manual clock with a one-second batch interval.
 func manualContext(parallelism: Int = 2) -> StreamingContext {

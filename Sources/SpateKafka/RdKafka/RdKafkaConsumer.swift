@@ -21,6 +21,8 @@ final class RdKafkaConsumer: Sendable {
         all["fetch.wait.max.ms"] = "50"
         all["isolation.level"] = "read_uncommitted"
         all.merge(settings) { _, user in user }
+        // The fetcher never joins the group; a static member identity belongs to the group member only.
+        all["group.instance.id"] = nil
         let h = try RdKafkaHandle.make(RD_KAFKA_CONSUMER, settings: all)
         // Route all events to the consumer queue so rd_kafka_consumer_poll serves them.
         rd_kafka_poll_set_consumer(h)

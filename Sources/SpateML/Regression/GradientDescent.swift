@@ -1,4 +1,5 @@
 import Foundation
+import Spate
 
 /// Spark MLlib's `GradientDescent.runMiniBatchSGD` for the two streaming linear models: per iteration i
 /// (1...numIterations), the mean gradient over a Bernoulli sample (`miniBatchFraction`) of the batch, then

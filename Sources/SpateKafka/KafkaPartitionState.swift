@@ -1,0 +1,196 @@
+import Foundation
+import Logging
+import Spate
+import Synchronization
+
+/// One key's state after a batch of `KafkaStream.partitionedUpdateStateByKey`, and where it stands in its
+/// partition.
+public struct KafkaKeyedState<K: Sendable, S: Sendable>: Sendable {
+    /// The key.
+    public var key: K
+    /// Its state after the batch.
+    public var state: S
+    /// The Kafka partition whose records the state sums up.
+    public var partition: KafkaTopicPartition
+    /// The partition's offset after the batch: the state covers every record before it. It grows with every
+    /// batch, so it serves as the row version of a version-guarded upsert (`saveToPostgres(..., version:)`):
+    /// a process that lost the partition cannot overwrite a newer state with an older one.
+    public var offset: Int64
+}
+
+/// The snapshots of a partition-scoped state, one file per Kafka partition in a directory every process of
+/// the consumer group reaches (`<directory>/<group>/<topic>-<partition>.json`): the partition's offset and
+/// its keys' states at that offset. Also the stream's offset store: a partition assigned to a process starts
+/// at its snapshot's offset, so state and position always agree.
+final class KafkaStateSnapshots: SourceOffsetStore {
+    let directory: URL
+
+    init(directory: String, group: String) throws {
+        self.directory = URL(fileURLWithPath: directory).appendingPathComponent(group, isDirectory: true)
+        do {
+            try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
+        } catch {
+            throw SpateError.invalidArgument(
+                "partitionedUpdateStateByKey: cannot create the state directory \(self.directory.path) (\(error)): "
+                    + "pass a writable stateDirectory that every process of the group shares")
+        }
+    }
+
+    func file(_ tp: KafkaTopicPartition) -> URL { directory.appendingPathComponent("\(tp.topic)-\(tp.partition).json") }
+
+    private struct Header: Decodable { var offset: Int64 }
+
+    func storedOffsets(group: String, partitions: [SourcePartition]) throws -> [SourcePartition: Int64] {
+        var offsets: [SourcePartition: Int64] = [:]
+        for tp in partitions {
+            guard let data = try? Data(contentsOf: file(tp)) else { continue }
+            offsets[tp] = try JSONDecoder().decode(Header.self, from: data).offset
+        }
+        return offsets
+    }
+}
+
+/// What one partition's snapshot file holds.
+struct PartitionSnapshot<K: Codable, S: Codable>: Codable {
+    var offset: Int64
+    var keys: [K]
+    var states: [S]
+}
+
+/// The in-memory state of the partitions this process holds.
+final class PartitionStateTable<K: Hashable & Codable & Sendable, S: Codable & Sendable>: Sendable {
+    struct Partition: Sendable {
+        var states: [K: S]
+        /// The offset the next batch of the partition must start at.
+        var expected: Int64
+        /// Set when the states came from a snapshot: the next batch emits every key (the outputs may have
+        /// missed the batches between the snapshot and the previous owner's end).
+        var restored: Bool
+        var lastSnapshotMs: Int
+    }
+
+    let snapshots: KafkaStateSnapshots
+    let intervalMs: Int
+    let logger: Logger
+    let held = Mutex<[KafkaTopicPartition: Partition]>([:])
+
+    init(snapshots: KafkaStateSnapshots, intervalMs: Int, logger: Logger) {
+        self.snapshots = snapshots
+        self.intervalMs = intervalMs
+        self.logger = logger
+    }
+
+    func load(_ tp: KafkaTopicPartition, startingAt from: Int64, time: BatchTime) throws -> Partition {
+        guard let data = try? Data(contentsOf: snapshots.file(tp)) else {
+            return Partition(states: [:], expected: from, restored: false, lastSnapshotMs: time.milliseconds)
+        }
+        let snapshot: PartitionSnapshot<K, S>
+        do {
+            snapshot = try JSONDecoder().decode(PartitionSnapshot<K, S>.self, from: data)
+        } catch {
+            throw SpateError.sourceFailed(source: "partitionedUpdateStateByKey", reason:
+                "the state snapshot \(snapshots.file(tp).path) does not decode as this program's keys and states "
+                    + "(\(error)): use a new stateDirectory (or group id) for a changed program")
+        }
+        let states = Dictionary(zip(snapshot.keys, snapshot.states), uniquingKeysWith: { _, b in b })
+        logger.info("partition state restored from its snapshot", metadata: [
+            "partition": "\(tp)", "offset": "\(snapshot.offset)", "keys": "\(states.count)"])
+        return Partition(states: states, expected: snapshot.offset, restored: true, lastSnapshotMs: time.milliseconds)
+    }
+
+    func save(_ tp: KafkaTopicPartition, _ p: Partition) {
+        let snapshot = PartitionSnapshot(offset: p.expected, keys: Array(p.states.keys), states: Array(p.states.values))
+        do {
+            // Written to a temporary file and renamed over the old one: a reader sees one whole snapshot.
+            try JSONEncoder().encode(snapshot).write(to: snapshots.file(tp), options: .atomic)
+        } catch {
+            // The previous snapshot stays, and it is consistent; a new owner replays more from it.
+            logger.error("cannot write a partition state snapshot", metadata: [
+                "partition": "\(tp)", "file": "\(snapshots.file(tp).path)", "error": "\(error)"])
+        }
+    }
+}
+
+extension KafkaStream {
+    /// Keyed state scoped to Kafka partitions, for consumer-group scale-out (`assignment: .consumerGroup`): each
+    /// partition's records update the states of their keys (`update(newValues, oldState)`, called for the keys
+    /// that have records in the batch; return nil to drop a key), and each batch emits the keys it updated
+    /// with their new state, their partition and the partition's offset after the batch.
+    ///
+    /// Every partition's states are snapshotted, with the partition's offset, to `stateDirectory` (shared by
+    /// the group's processes, e.g. a network file system) at most every `snapshotInterval` and when the
+    /// partition is revoked. When the group moves a partition to another process, that process restores the
+    /// snapshot and the stream starts the partition at the snapshot's offset, replaying the records after it:
+    /// the states are exactly those of one process that read everything. A batch right after a restore emits
+    /// all of the partition's keys. Write the results with a version-guarded upsert keyed by `key` with
+    /// `offset` as the version, and the table holds exactly the states, whatever processes die or overlap.
+    ///
+    /// Keys must not span partitions (a producer that keys its records by the same key makes sure of that);
+    /// otherwise each partition keeps its own state of the key. `extract` returns nil for a record to skip.
+    /// ```swift
+    /// let totals = try kafka.partitionedUpdateStateByKey(stateDirectory: "/shared/spate-state",
+    ///     extract: { record in record.keyString.map { ($0, 1) } },
+    ///     update: { (values: [Int], total: Int?) in (total ?? 0) + values.count })
+    /// ```
+    public func partitionedUpdateStateByKey<K: Hashable & Codable & Sendable, V: Sendable, S: Codable & Sendable>(
+        stateDirectory: String, snapshotInterval: Duration = .seconds(5),
+        extract: @escaping @Sendable (KafkaRecord) -> (K, V)?,
+        update: @escaping @Sendable ([V], S?) -> S?
+    ) throws -> DStream<KafkaKeyedState<K, S>> {
+        let source = self.source
+        let snapshots = try KafkaStateSnapshots(directory: stateDirectory, group: source.groupID)
+        source.preferOffsets(from: snapshots)
+        let table = PartitionStateTable<K, S>(
+            snapshots: snapshots, intervalMs: Int(snapshotInterval / .milliseconds(1)), logger: source.logger)
+        return records.transform { batch, time in
+            guard let ranges = source.offsetRanges(at: time), ranges.count == batch.partitions.count else {
+                throw SpateError.sourceFailed(source: "kafkaStream", reason: "no offset ranges for batch \(time)")
+            }
+            var out: [[KafkaKeyedState<K, S>]] = []
+            var rewinds: [KafkaTopicPartition: Int64] = [:]
+            var held = table.held.withLock { $0 }
+            for (i, r) in ranges.enumerated() {
+                let tp = r.topicPartition
+                var p = try held[tp] ?? table.load(tp, startingAt: r.fromOffset, time: time)
+                guard r.fromOffset == p.expected else {
+                    // A batch computed twice ends where the state is; any other start means the stream and
+                    // the state disagree (a snapshot moved on meanwhile): read again from the state's offset.
+                    if r.untilOffset != p.expected { rewinds[tp] = p.expected }
+                    held[tp] = p
+                    out.append([])
+                    continue
+                }
+                var grouped: [K: [V]] = [:]
+                for record in batch.partitions[i] {
+                    if let (k, v) = extract(record) { grouped[k, default: []].append(v) }
+                }
+                var emitted: [KafkaKeyedState<K, S>] = []
+                for (k, values) in grouped {
+                    let new = update(values, p.states[k])
+                    p.states[k] = new
+                    if !p.restored, let new { emitted.append(KafkaKeyedState(key: k, state: new, partition: tp, offset: r.untilOffset)) }
+                }
+                p.expected = r.untilOffset
+                if p.restored {
+                    emitted = p.states.map { KafkaKeyedState(key: $0.key, state: $0.value, partition: tp, offset: r.untilOffset) }
+                    p.restored = false
+                }
+                if time.milliseconds - p.lastSnapshotMs >= table.intervalMs {
+                    table.save(tp, p)
+                    p.lastSnapshotMs = time.milliseconds
+                }
+                held[tp] = p
+                out.append(emitted)
+            }
+            // Partitions no longer in the batch were revoked: snapshot them for their next owner and let go.
+            let current = Set(ranges.map(\.topicPartition))
+            for (tp, p) in held where !current.contains(tp) {
+                table.save(tp, p)
+                held[tp] = nil
+            }
+            table.held.withLock { $0 = held }
+            if !rewinds.isEmpty { source.rewind(rewinds) }
+            return Batch(time: time, partitions: out)
+        }
+    }
+}

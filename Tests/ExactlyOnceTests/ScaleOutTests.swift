@@ -1,0 +1,220 @@
+import Foundation
+import Spate
+import SpateKafka
+import SpatePostgres
+import Testing
+
+/// Scale-out by a Kafka consumer group: three processes of the KafkaCampaignCounts example share a
+/// six-partition topic on the real broker. One is killed with SIGKILL while records arrive and restarted
+/// under its static member name (it takes its partitions back, state restored from its snapshots); another
+/// stops and its partitions move, with their keyed state (snapshots in the shared state directory), to the
+/// other two; it comes back. After every step the table holds exactly the expected counts.
+///
+/// What noida-db (the broker here) cannot do: it never evicts a member that died without leaving the group
+/// (no session timeout), so after a SIGKILL its partitions wait for the same static member to return. The
+/// takeover by the others after a SIGKILL, which needs the coordinator's session timeout, is tested in
+/// `SessionTimeoutTakeoverTests` against librdkafka's own group coordinator (its mock cluster).
+@Suite(.serialized) struct ScaleOutTests {
+    /// The partitions each process reported reading after its last batch.
+    static func assignments(_ files: [URL]) -> [[String]] {
+        files.map { file in
+            ((try? String(contentsOf: file, encoding: .utf8)) ?? "").split(whereSeparator: \.isWhitespace).map(String.init)
+        }
+    }
+
+    /// Waits until the processes behind `files` report `sizes` partitions each, covering all `partitions`.
+    static func awaitSplit(_ files: [URL], sizes: [Int], partitions: Int, timeout: Duration) async -> [[String]] {
+        let deadline = ContinuousClock.now + timeout
+        var last: [[String]] = []
+        while ContinuousClock.now < deadline {
+            last = assignments(files)
+            if last.map(\.count) == sizes, Set(last.joined()).count == partitions { return last }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        return last
+    }
+
+    /// A group of example processes writing to one table.
+    final class Group {
+        let topic: String, table: String, group: String, work: URL, brokers: String
+        var processes: [Process?] = [nil, nil, nil]
+        var runs = 0
+
+        init(topic: String, brokers: String) throws {
+            self.topic = topic
+            table = Pipeline.unique("campaign_totals")
+            group = Pipeline.unique("scale-out")
+            work = FileManager.default.temporaryDirectory.appendingPathComponent(Pipeline.unique("spate-scale"))
+            self.brokers = brokers
+            try FileManager.default.createDirectory(at: work.appendingPathComponent("state"), withIntermediateDirectories: true)
+        }
+
+        func status(_ i: Int) -> URL { work.appendingPathComponent("status-\(i)") }
+        var statusFiles: [URL] { (0..<3).map(status) }
+
+        func start(_ i: Int, instance: Bool) throws {
+            runs += 1
+            try? FileManager.default.removeItem(at: status(i))
+            var arguments = ["--brokers", brokers, "--topic", topic, "--table", table, "--group", group,
+                             "--batch-ms", "300", "--scale-out", work.appendingPathComponent("state").path,
+                             "--status-file", status(i).path, "--session-timeout-ms", "6000"]
+            if instance { arguments += ["--instance", "process-\(i)"] }
+            processes[i] = try Pipeline.launch(arguments, log: work.appendingPathComponent("process-\(i)-run-\(runs).log"))
+        }
+
+        func kill9(_ i: Int) async {
+            if let p = processes[i] { await Pipeline.kill9(p) }
+            try? FileManager.default.removeItem(at: status(i))
+        }
+
+        func stop(_ i: Int) async {
+            if let p = processes[i] { await Pipeline.stop(p) }
+            try? FileManager.default.removeItem(at: status(i))
+        }
+
+        func stopAll() async { for i in 0..<3 { await stop(i) } }
+
+        /// How many times a process restored a partition's state from a snapshot.
+        var restores: Int {
+            let logs = (try? FileManager.default.contentsOfDirectory(at: work, includingPropertiesForKeys: nil)) ?? []
+            return logs.filter { $0.pathExtension == "log" }.reduce(0) { n, log in
+                n + ((try? String(contentsOf: log, encoding: .utf8)) ?? "").components(separatedBy: "partition state restored from its snapshot").count - 1
+            }
+        }
+
+        var snapshots: [String] {
+            (try? FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("state/\(group)").path)) ?? []
+        }
+    }
+
+    /// Sends `messages` in slices over about a second, so processes die and move while records arrive.
+    static func produceSlowly(_ messages: [KafkaMessage], topic: String, brokers: String) -> Task<Void, any Error> {
+        Task.detached {
+            let kafka = try KafkaProducer(brokers: brokers)
+            for slice in stride(from: 0, to: messages.count, by: 250) {
+                try kafka.send(Array(messages[slice..<min(slice + 250, messages.count)]), to: topic)
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+
+    @Test func threeProcessesShareSixPartitionsThroughAKillAStopAndRestarts() async throws {
+        let topic = Pipeline.unique("campaign-group").replacingOccurrences(of: "_", with: "-")
+        try KafkaAdmin.createTopic(topic, partitions: 6, brokers: Pipeline.brokers, timeout: .seconds(5))
+        let g = try Group(topic: topic, brokers: Pipeline.brokers)
+        var random = SeededRandom(seed: 63)
+        let parts = (0..<4).map { _ in Pipeline.events(3000, campaigns: 30, random: &random) }
+        var expected: [String: Int64] = [:]
+        let where_ = "logs in \(g.work.path)"
+
+        // Processes 0 and 2 are static members (a restart under the same name takes the partitions back);
+        // process 1 is a dynamic member, which leaves the group when it stops (a static member does not).
+        for i in 0..<3 { try g.start(i, instance: i != 1) }
+        var split = await Self.awaitSplit(g.statusFiles, sizes: [2, 2, 2], partitions: 6, timeout: .seconds(60))
+        #expect(split.map(\.count) == [2, 2, 2], "initial split \(split); \(where_)")
+        try KafkaProducer(brokers: Pipeline.brokers).send(parts[0].messages, to: g.topic)
+        Pipeline.merge(&expected, parts[0].counts)
+        var seen = await Pipeline.awaitTable(g.table, equals: expected, timeout: .seconds(60))
+        #expect(seen == expected, "first part; \(where_)")
+
+        // SIGKILL while records arrive, then a restart under the same member name.
+        var producing = Self.produceSlowly(parts[1].messages, topic: g.topic, brokers: Pipeline.brokers)
+        try await Task.sleep(for: .milliseconds(500))
+        await g.kill9(0)
+        try await Task.sleep(for: .milliseconds(300))
+        try g.start(0, instance: true)
+        try await producing.value
+        Pipeline.merge(&expected, parts[1].counts)
+        split = await Self.awaitSplit(g.statusFiles, sizes: [2, 2, 2], partitions: 6, timeout: .seconds(60))
+        #expect(split.map(\.count) == [2, 2, 2], "after the kill and restart \(split); \(where_)")
+        seen = await Pipeline.awaitTable(g.table, equals: expected, timeout: .seconds(60))
+        #expect(seen == expected, "after the kill and restart; \(where_)")
+
+        // A process stops while records arrive: the other two take its partitions and their state.
+        let restoresBefore = g.restores
+        producing = Self.produceSlowly(parts[2].messages, topic: g.topic, brokers: Pipeline.brokers)
+        try await Task.sleep(for: .milliseconds(300))
+        await g.stop(1)
+        try await producing.value
+        Pipeline.merge(&expected, parts[2].counts)
+        let moved = await Self.awaitSplit([g.status(0), g.status(2)], sizes: [3, 3], partitions: 6, timeout: .seconds(60))
+        #expect(moved.map(\.count) == [3, 3], "after the stop \(moved); \(where_)")
+        seen = await Pipeline.awaitTable(g.table, equals: expected, timeout: .seconds(60))
+        #expect(seen == expected, "after the stop; \(where_)")
+        #expect(g.restores >= restoresBefore + 2, "the moved partitions' state came from their snapshots; \(where_)")
+
+        // It comes back: two partitions each again, and the last part counted exactly.
+        try g.start(1, instance: false)
+        split = await Self.awaitSplit(g.statusFiles, sizes: [2, 2, 2], partitions: 6, timeout: .seconds(60))
+        #expect(split.map(\.count) == [2, 2, 2], "after the second restart \(split); \(where_)")
+        try KafkaProducer(brokers: Pipeline.brokers).send(parts[3].messages, to: g.topic)
+        Pipeline.merge(&expected, parts[3].counts)
+        seen = await Pipeline.awaitTable(g.table, equals: expected, timeout: .seconds(60))
+        #expect(Pipeline.sum(seen) == 12_000)
+        #expect(seen == expected, "in the end; \(where_)")
+
+        await g.stopAll()
+        #expect(g.snapshots.count == 6, "one state snapshot per partition: \(g.snapshots)")
+    }
+
+    /// The takeover after a SIGKILL, which needs the coordinator to evict the dead member after its session
+    /// timeout: against librdkafka's mock cluster (hosted by Tests/KafkaMockCluster), since noida-db never
+    /// evicts. Three dynamic members; one is killed while records arrive; the other two take its partitions
+    /// with their state after the 6 s session timeout; it restarts and gets two back. Exact table throughout.
+    @Test func theOthersTakeAKilledProcessPartitionsAfterItsSessionTimeout() async throws {
+        let topic = Pipeline.unique("campaign-mock").replacingOccurrences(of: "_", with: "-")
+        let host = Process()
+        let here = URL(fileURLWithPath: Pipeline.executable.path).deletingLastPathComponent()
+        host.executableURL = here.appendingPathComponent("KafkaMockCluster")
+        host.arguments = [topic, "6"]
+        let stdin = Pipe(), stdout = Pipe()
+        host.standardInput = stdin
+        host.standardOutput = stdout
+        try host.run()
+        defer { try? stdin.fileHandleForWriting.close(); host.waitUntilExit() }
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = stdout.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line += chunk
+        }
+        let brokers = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        try #require(brokers.hasPrefix("127.0.0.1:"), "the mock cluster host printed \(brokers)")
+
+        let g = try Group(topic: topic, brokers: brokers)
+        var random = SeededRandom(seed: 64)
+        let parts = (0..<3).map { _ in Pipeline.events(3000, campaigns: 30, random: &random) }
+        var expected: [String: Int64] = [:]
+        let where_ = "logs in \(g.work.path)"
+
+        for i in 0..<3 { try g.start(i, instance: false) }
+        var split = await Self.awaitSplit(g.statusFiles, sizes: [2, 2, 2], partitions: 6, timeout: .seconds(60))
+        #expect(split.map(\.count) == [2, 2, 2], "initial split \(split); \(where_)")
+        try KafkaProducer(brokers: brokers).send(parts[0].messages, to: topic)
+        Pipeline.merge(&expected, parts[0].counts)
+        var seen = await Pipeline.awaitTable(g.table, equals: expected, timeout: .seconds(60))
+        #expect(seen == expected, "first part; \(where_)")
+
+        let restoresBefore = g.restores
+        let producing = Self.produceSlowly(parts[1].messages, topic: topic, brokers: brokers)
+        try await Task.sleep(for: .milliseconds(500))
+        await g.kill9(0)
+        try await producing.value
+        Pipeline.merge(&expected, parts[1].counts)
+        let moved = await Self.awaitSplit([g.status(1), g.status(2)], sizes: [3, 3], partitions: 6, timeout: .seconds(60))
+        #expect(moved.map(\.count) == [3, 3], "after the kill \(moved); \(where_)")
+        seen = await Pipeline.awaitTable(g.table, equals: expected, timeout: .seconds(60))
+        #expect(seen == expected, "after the kill; \(where_)")
+        #expect(g.restores >= restoresBefore + 2, "the moved partitions' state came from their snapshots; \(where_)")
+
+        try g.start(0, instance: false)
+        split = await Self.awaitSplit(g.statusFiles, sizes: [2, 2, 2], partitions: 6, timeout: .seconds(60))
+        #expect(split.map(\.count) == [2, 2, 2], "after the restart \(split); \(where_)")
+        try KafkaProducer(brokers: brokers).send(parts[2].messages, to: topic)
+        Pipeline.merge(&expected, parts[2].counts)
+        seen = await Pipeline.awaitTable(g.table, equals: expected, timeout: .seconds(60))
+        #expect(Pipeline.sum(seen) == 9000)
+        #expect(seen == expected, "in the end; \(where_)")
+        await g.stopAll()
+    }
+}

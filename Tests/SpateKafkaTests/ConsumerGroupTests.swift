@@ -1,0 +1,77 @@
+import Foundation
+import Spate
+import SpateKafka
+import Synchronization
+import Testing
+
+/// Consumer-group mode against the real broker: two streams of one group split the partitions, and when one
+/// leaves the other takes them over from the committed offsets.
+@Suite(.serialized) struct ConsumerGroupTests {
+    typealias Broker = KafkaTestBroker
+
+    /// A stream in consumer-group mode that records every value it reads.
+    final class Member: Sendable {
+        let ssc = StreamingContext(batchInterval: .seconds(1), parallelism: 2, clock: .manual)
+        let kafka: KafkaStream
+        let read = ReadValues()
+
+        init(topic: String, group: String) {
+            kafka = ssc.directKafkaStream(
+                brokers: Broker.brokers, topics: [topic], groupID: group,
+                options: KafkaStreamOptions(startingOffsets: .committed, commitOffsets: .afterOutputs,
+                                            assignment: .consumerGroup,
+                                            settings: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]))
+            let read = self.read
+            kafka.records.foreachBatch { batch, _ in read.add(batch.collect().compactMap(\.valueString)) }
+        }
+
+        var values: [String] { read.values.withLock { $0 } }
+    }
+
+    final class ReadValues: Sendable {
+        let values = Mutex<[String]>([])
+        func add(_ more: [String]) { values.withLock { $0 += more } }
+    }
+
+    /// Advances every member by one batch until `done` holds (at most `batches` batches).
+    static func advance(_ members: [Member], batches: Int = 40, until done: () -> Bool) async throws {
+        for _ in 0..<batches where !done() {
+            for m in members { try await m.ssc.advance(by: .seconds(1)) }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    @Test func twoMembersSplitThePartitionsAndOneTakesOverWhenTheOtherLeaves() async throws {
+        let topic = try Broker.makeTopic("group", partitions: 4)
+        let group = "g-\(UUID().uuidString)"
+        let a = Member(topic: topic, group: group), b = Member(topic: topic, group: group)
+        try await a.ssc.start()
+        try await b.ssc.start()
+        try await Self.advance([a, b]) {
+            a.kafka.assignedPartitions.count == 2 && b.kafka.assignedPartitions.count == 2
+        }
+        #expect(a.kafka.assignedPartitions.count == 2)
+        #expect(Set(a.kafka.assignedPartitions + b.kafka.assignedPartitions).count == 4)
+
+        try Broker.produce(topic, perPartition: 20)
+        let first = Set((0..<4).flatMap { Broker.expected(partition: $0, 0..<20) })
+        try await Self.advance([a, b]) { Set(a.values + b.values) == first }
+        let readA = a.values, readB = b.values
+        #expect(Set(readA + readB) == first)
+        #expect(readA.count + readB.count == 80, "each record read once")
+        #expect(Set(readA).isDisjoint(with: Set(readB)))
+
+        // b leaves the group: a is assigned all four partitions and goes on from b's committed offsets.
+        await b.ssc.stop()
+        try await Self.advance([a]) { a.kafka.assignedPartitions.count == 4 }
+        #expect(a.kafka.assignedPartitions.count == 4)
+        try Broker.produce(topic, perPartition: 5, start: 20)
+        let second = Set((0..<4).flatMap { Broker.expected(partition: $0, 20..<25) })
+        let before = a.values.count
+        try await Self.advance([a]) { Set(a.values).isSuperset(of: second) }
+        let after = Array(a.values[before...])
+        #expect(Set(after) == second, "a reads only the new records: b's were committed")
+        #expect(after.count == 20)
+        await a.ssc.stop()
+    }
+}
