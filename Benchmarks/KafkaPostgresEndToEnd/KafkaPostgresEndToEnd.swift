@@ -382,15 +382,11 @@ struct KafkaPostgresEndToEnd: AsyncParsableCommand {
         let kafka = ssc.directKafkaStream(
             brokers: brokers, topics: [topic], groupID: group,
             options: KafkaStreamOptions(
-                startingOffsets: sink == .postgres ? .stored(offsetStore) : .earliest, commitOffsets: .afterOutputs, assignment: .allPartitions,
-                deadLetterTopic: "\(topic)-dlq"))
+                startingOffsets: sink == .postgres ? .stored(offsetStore) : .earliest, commitOffsets: .afterOutputs,
+                assignment: .allPartitions, deadLetterTopic: "\(topic)-dlq",
+                settings: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "1000"]))  // the example's defaults
         let columns = [TableColumn("campaign", .text), TableColumn("window_start", .integer), TableColumn("events", .integer)]
-        let events = kafka.decoded { record -> CampaignEvent in
-            guard let event = CampaignEvent(record, windowMs: windowMs) else {
-                throw CampaignEvent.Malformed(value: record.valueString ?? "")
-            }
-            return event
-        }
+        let events = kafka.decoded { try CampaignEvent.parse($0, windowMs: windowMs) }
         let counts = events.map { ($0.key, 1) }.reduceByKey(+)
         guard sink == .postgres else {
             // Diagnostic (not in the example): the counts stay in the process.
@@ -471,11 +467,14 @@ struct CampaignEvent: Sendable {
 
     var key: WindowKey
 
-    init?(_ record: KafkaRecord, windowMs: Int64) {
-        guard let value = record.valueString else { return nil }
+    /// The event of `record`; throws `Malformed` (the record goes to the dead-letter topic) when it is not one.
+    static func parse(_ record: KafkaRecord, windowMs: Int64) throws -> CampaignEvent {
+        let value = record.valueString ?? ""
         let fields = value.split(separator: ",", omittingEmptySubsequences: false)
-        guard fields.count == 3, let time = Int64(fields[0]), time >= 0, !fields[1].isEmpty else { return nil }
-        key = WindowKey(campaign: String(fields[1]), windowStart: time - time % windowMs)
+        guard fields.count == 3, let time = Int64(fields[0]), time >= 0, !fields[1].isEmpty else {
+            throw Malformed(value: value)
+        }
+        return CampaignEvent(key: WindowKey(campaign: String(fields[1]), windowStart: time - time % windowMs))
     }
 }
 

@@ -36,8 +36,6 @@ struct KafkaCampaignCounts: AsyncParsableCommand {
     @Flag(help: "Default mode: join the consumer group instead of reading every partition.") var consumerGroup = false
     @Option(help: "Kafka session timeout, ms: how soon the group moves a dead process's partitions.")
     var sessionTimeoutMs = 6000
-    @Option(help: "A stable name for this process in the group (Kafka's group.instance.id, static membership): restarted under the same name, it takes its partitions back at once.")
-    var instance: String?
     @Option(help: "Write the partitions this process reads to this file after every batch.") var statusFile: String?
     @Option(help: "Stop after this many seconds (0: run until SIGINT/SIGTERM).") var seconds = 0
 
@@ -51,8 +49,7 @@ struct KafkaCampaignCounts: AsyncParsableCommand {
         let ssc = StreamingContext(batchInterval: .milliseconds(batchMs))
         let scaleOut = self.scaleOut
         let offsetStore = PostgresOffsetStore(connection: postgres, table: table)
-        var groupSettings = ["session.timeout.ms": "\(sessionTimeoutMs)", "heartbeat.interval.ms": "\(max(100, sessionTimeoutMs / 6))"]
-        if let instance { groupSettings["group.instance.id"] = instance }
+        let groupSettings = ["session.timeout.ms": "\(sessionTimeoutMs)", "heartbeat.interval.ms": "\(max(100, sessionTimeoutMs / 6))"]
         let kafka = ssc.directKafkaStream(
             brokers: brokers, topics: [topic], groupID: group,
             options: KafkaStreamOptions(
@@ -67,7 +64,7 @@ struct KafkaCampaignCounts: AsyncParsableCommand {
             // Running counts per (campaign, window) in Spate, scoped to the Kafka partitions this process holds.
             let counts = try kafka.partitionedUpdateStateByKey(
                 stateDirectory: stateDirectory,
-                extract: { record -> (WindowKey, Int)? in CampaignEvent(record, windowMs: windowMs).map { ($0.key, 1) } },
+                extract: { record -> (WindowKey, Int)? in (try CampaignEvent.parse(record, windowMs: windowMs).key, 1) },
                 update: { (ones: [Int], total: Int?) -> Int? in (total ?? 0) + ones.count })
             try counts.saveToPostgres(
                 connection: postgres, table: table, mode: .upsert,
@@ -76,12 +73,7 @@ struct KafkaCampaignCounts: AsyncParsableCommand {
             ) { c in [.text(c.key.campaign), .integer(c.key.windowStart), .integer(Int64(c.state)), .integer(c.offset)] }
         } else {
             // Per-batch counts, added to the table together with the batch's offsets.
-            let events = kafka.decoded { record -> CampaignEvent in
-                guard let event = CampaignEvent(record, windowMs: windowMs) else {
-                    throw CampaignEvent.Malformed(value: record.valueString ?? "")
-                }
-                return event
-            }
+            let events = kafka.decoded { try CampaignEvent.parse($0, windowMs: windowMs) }
             let counts = events.map { ($0.key, 1) }.reduceByKey(+)
             try counts.saveToPostgres(
                 connection: postgres, table: table, mode: .accumulate, columns: columns,
@@ -119,11 +111,14 @@ struct CampaignEvent: Sendable {
 
     var key: WindowKey
 
-    init?(_ record: KafkaRecord, windowMs: Int64) {
-        guard let value = record.valueString else { return nil }
+    /// The event of `record`; throws `Malformed` (the record goes to the dead-letter topic) when it is not one.
+    static func parse(_ record: KafkaRecord, windowMs: Int64) throws -> CampaignEvent {
+        let value = record.valueString ?? ""
         let fields = value.split(separator: ",", omittingEmptySubsequences: false)
-        guard fields.count == 3, let time = Int64(fields[0]), time >= 0, !fields[1].isEmpty else { return nil }
-        key = WindowKey(campaign: String(fields[1]), windowStart: time - time % windowMs)
+        guard fields.count == 3, let time = Int64(fields[0]), time >= 0, !fields[1].isEmpty else {
+            throw Malformed(value: value)
+        }
+        return CampaignEvent(key: WindowKey(campaign: String(fields[1]), windowStart: time - time % windowMs))
     }
 }
 

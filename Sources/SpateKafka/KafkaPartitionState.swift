@@ -126,7 +126,9 @@ extension KafkaStream {
     /// `offset` as the version, and the table holds exactly the states, whatever processes die or overlap.
     ///
     /// Keys must not span partitions (a producer that keys its records by the same key makes sure of that);
-    /// otherwise each partition keeps its own state of the key. `extract` returns nil for a record to skip.
+    /// otherwise each partition keeps its own state of the key. `extract` returns nil for a record to skip;
+    /// a record it throws on is dropped, counted in `BatchInfo.failedRecords` and, when the options name a
+    /// `deadLetterTopic`, written there with the error (as `decoded` does).
     /// ```swift
     /// let totals = try kafka.partitionedUpdateStateByKey(stateDirectory: "/shared/spate-state",
     ///     extract: { record in record.keyString.map { ($0, 1) } },
@@ -134,7 +136,7 @@ extension KafkaStream {
     /// ```
     public func partitionedUpdateStateByKey<K: Hashable & Codable & Sendable, V: Sendable, S: Codable & Sendable>(
         stateDirectory: String, snapshotInterval: Duration = .seconds(5),
-        extract: @escaping @Sendable (KafkaRecord) -> (K, V)?,
+        extract: @escaping @Sendable (KafkaRecord) throws -> (K, V)?,
         update: @escaping @Sendable ([V], S?) -> S?
     ) throws -> DStream<KafkaKeyedState<K, S>> {
         let source = self.source
@@ -142,7 +144,17 @@ extension KafkaStream {
         source.preferOffsets(from: snapshots)
         let table = PartitionStateTable<K, S>(
             snapshots: snapshots, intervalMs: Int(snapshotInterval / .milliseconds(1)), logger: source.logger)
-        return records.transform { batch, time in
+        let deadLetters = self.deadLetters
+        // A narrow map keeps the stream's partitions, one per Kafka partition of the batch's ranges.
+        let pairs: DStream<(K, V)?> = records.map { record in
+            do {
+                return try extract(record)
+            } catch {
+                deadLetters?.send(record, reason: "\(error)")
+                throw error
+            }
+        }
+        return pairs.transform { batch, time in
             guard let ranges = source.offsetRanges(at: time), ranges.count == batch.partitions.count else {
                 throw SpateError.sourceFailed(source: "kafkaStream", reason: "no offset ranges for batch \(time)")
             }
@@ -161,9 +173,7 @@ extension KafkaStream {
                     continue
                 }
                 var grouped: [K: [V]] = [:]
-                for record in batch.partitions[i] {
-                    if let (k, v) = extract(record) { grouped[k, default: []].append(v) }
-                }
+                for case let (k, v)? in batch.partitions[i] { grouped[k, default: []].append(v) }
                 var emitted: [KafkaKeyedState<K, S>] = []
                 for (k, values) in grouped {
                     let new = update(values, p.states[k])
