@@ -54,23 +54,22 @@ final class DirectKafkaSource: PackageRecoverableSource {
         self.batchIntervalMs = batchIntervalMs
         self.logger = logger
         self.allowance = allowance
-        do {
-            client = .success(try RdKafkaConsumer(brokers: brokers, groupID: groupID, settings: options.settings))
-        } catch let error as KafkaError {
-            client = .failure(error)
-        } catch {
-            client = .failure(.client(operation: "consumer creation", reason: "\(error)"))
+        client = Self.create("consumer creation") {
+            try RdKafkaConsumer(brokers: brokers, groupID: groupID, settings: options.settings)
         }
-        if options.assignment == .consumerGroup {
-            do {
-                groupMember = .success(try RdKafkaGroupMember(brokers: brokers, groupID: groupID, settings: options.settings))
-            } catch let error as KafkaError {
-                groupMember = .failure(error)
-            } catch {
-                groupMember = .failure(.client(operation: "group member creation", reason: "\(error)"))
-            }
-        } else {
-            groupMember = nil
+        groupMember = options.assignment != .consumerGroup ? nil : Self.create("group member creation") {
+            try RdKafkaGroupMember(brokers: brokers, groupID: groupID, settings: options.settings)
+        }
+    }
+
+    /// A librdkafka client, or why it could not be created (reported by `start()`, not at graph building).
+    private static func create<C>(_ operation: String, _ make: () throws -> C) -> Result<C, KafkaError> {
+        do {
+            return .success(try make())
+        } catch let error as KafkaError {
+            return .failure(error)
+        } catch {
+            return .failure(.client(operation: operation, reason: "\(error)"))
         }
     }
 

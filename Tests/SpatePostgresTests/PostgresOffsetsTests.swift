@@ -165,15 +165,7 @@ import Testing
         let ssc = StreamingContext(batchInterval: .seconds(1), parallelism: 2, clock: .manual)
         try ssc.queueStream([[("a", 1)]]).saveToPostgres(
             connection: Self.conninfo, table: table, mode: .accumulate, offsets: FakeSource([:]).offsets(group: "g"))
-        try await ssc.start()
-        try? await ssc.advance(by: .seconds(1))
-        await ssc.stop()
-        do {
-            try await ssc.awaitTermination()
-            Issue.record("expected the output to fail")
-        } catch {
-            #expect("\(error)".contains("the source does not know batch 1000 ms"))
-        }
+        await Helpers.expectFirstBatchFails(ssc, saying: ["the source does not know batch 1000 ms"])
         try await db.query("DROP TABLE IF EXISTS \(table)")
     }
 

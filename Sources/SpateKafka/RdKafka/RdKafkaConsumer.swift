@@ -12,15 +12,9 @@ final class RdKafkaConsumer: Sendable {
     let brokers: String
 
     init(brokers: String, groupID: String, settings: [String: String]) throws {
-        var all = RdKafkaHandle.baseSettings(brokers: brokers, clientID: "spate-\(groupID)")
-        all["group.id"] = groupID
-        all["enable.auto.commit"] = "false"
-        all["enable.auto.offset.store"] = "false"
-        all["enable.partition.eof"] = "false"
-        all["auto.offset.reset"] = "earliest"
-        all["fetch.wait.max.ms"] = "50"
-        all["isolation.level"] = "read_uncommitted"
-        all.merge(settings) { _, user in user }
+        var all = RdKafkaHandle.consumerSettings(
+            brokers: brokers, clientID: "spate-\(groupID)", groupID: groupID, settings: settings,
+            extra: ["auto.offset.reset": "earliest", "fetch.wait.max.ms": "50", "isolation.level": "read_uncommitted"])
         // The fetcher never joins the group; a static member identity belongs to the group member only.
         all["group.instance.id"] = nil
         let h = try RdKafkaHandle.make(RD_KAFKA_CONSUMER, settings: all)

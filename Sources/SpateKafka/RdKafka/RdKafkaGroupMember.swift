@@ -65,13 +65,9 @@ final class RdKafkaGroupMember: Sendable {
     let brokers: String
 
     init(brokers: String, groupID: String, settings: [String: String]) throws {
-        var all = RdKafkaHandle.baseSettings(brokers: brokers, clientID: "spate-\(groupID)-member")
-        all["group.id"] = groupID
-        all["enable.auto.commit"] = "false"
-        all["enable.auto.offset.store"] = "false"
-        all["enable.partition.eof"] = "false"
-        all["partition.assignment.strategy"] = "range"
-        all.merge(settings) { _, user in user }
+        let all = RdKafkaHandle.consumerSettings(
+            brokers: brokers, clientID: "spate-\(groupID)-member", groupID: groupID, settings: settings,
+            extra: ["partition.assignment.strategy": "range"])
         let assignment = GroupAssignment()
         let opaque = Unmanaged.passUnretained(assignment).toOpaque()
         let h = try RdKafkaHandle.make(RD_KAFKA_CONSUMER, settings: all) { conf in

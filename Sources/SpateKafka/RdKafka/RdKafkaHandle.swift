@@ -41,6 +41,21 @@ enum RdKafkaHandle {
         ]
     }
 
+    /// The settings of a consumer of `groupID` that never commits or stores offsets on its own (Spate
+    /// commits each batch's offsets itself), with the user's settings merged over them.
+    static func consumerSettings(
+        brokers: String, clientID: String, groupID: String, settings: [String: String], extra: [String: String]
+    ) -> [String: String] {
+        var all = baseSettings(brokers: brokers, clientID: clientID)
+        all["group.id"] = groupID
+        all["enable.auto.commit"] = "false"
+        all["enable.auto.offset.store"] = "false"
+        all["enable.partition.eof"] = "false"
+        all.merge(extra) { _, new in new }
+        all.merge(settings) { _, user in user }
+        return all
+    }
+
     static func string(_ buffer: [CChar]) -> String {
         buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
