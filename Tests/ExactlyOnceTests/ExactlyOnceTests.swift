@@ -52,5 +52,6 @@ import Testing
         let stored = try PostgresOffsetStore(connection: Pipeline.postgres, table: table)
             .storedOffsets(group: group, partitions: partitions)
         #expect(stored.values.reduce(0, +) == Int64(produced), "every record, malformed ones included, is behind the stored offsets")
+        try? KafkaAdmin.deleteTopic(topic, brokers: Pipeline.brokers)
     }
 }

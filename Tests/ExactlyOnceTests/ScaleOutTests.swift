@@ -142,6 +142,7 @@ import Testing
 
         await g.stopAll()
         #expect(g.snapshots.count == 6, "one state snapshot per partition: \(g.snapshots)")
+        try? KafkaAdmin.deleteTopic(topic, brokers: Pipeline.brokers)
     }
 
     /// The takeover after a SIGKILL, which needs the coordinator to evict the dead member after its session

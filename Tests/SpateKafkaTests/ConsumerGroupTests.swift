@@ -75,3 +75,26 @@ import Testing
         await a.ssc.stop()
     }
 }
+
+/// Topic administration against the real broker.
+@Suite struct KafkaAdminTests {
+    @Test func aDeletedTopicIsGoneAndCanBeCreatedAgain() async throws {
+        let topic = try KafkaTestBroker.makeTopic("deleted", partitions: 2)
+        try KafkaTestBroker.produce(topic, partitions: 2, perPartition: 3)
+        try KafkaAdmin.deleteTopic(topic, brokers: KafkaTestBroker.brokers)
+        try KafkaAdmin.deleteTopic(topic, brokers: KafkaTestBroker.brokers)  // gone already: fine
+        try KafkaAdmin.createTopic(topic, partitions: 3, brokers: KafkaTestBroker.brokers)
+        let ssc = StreamingContext(batchInterval: .seconds(1), parallelism: 2, clock: .manual)
+        let kafka = ssc.directKafkaStream(brokers: KafkaTestBroker.brokers, topics: [topic], groupID: "g-\(UUID().uuidString)",
+                                          options: KafkaStreamOptions(startingOffsets: .earliest))
+        let log = BatchLog<[KafkaOffsetRange]>()
+        kafka.foreachBatch { _, ranges, time in log.record(ranges, at: time) }
+        try await ssc.start()
+        try await ssc.advance(by: .seconds(1))
+        await ssc.stop()
+        let ranges = try #require(log[1000])
+        #expect(ranges.count == 3, "the new topic's three partitions")
+        #expect(ranges.allSatisfy { $0.untilOffset == 0 }, "none of the deleted topic's records")
+        try KafkaAdmin.deleteTopic(topic, brokers: KafkaTestBroker.brokers)
+    }
+}

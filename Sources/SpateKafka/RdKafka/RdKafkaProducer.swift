@@ -156,35 +156,62 @@ final class RdKafkaProducer: Sendable {
 
     /// Creates `topic` with `partitions` partitions (an existing topic is fine) through the Admin API.
     func createTopic(_ topic: String, partitions: Int, replicationFactor: Int, timeoutMs: Int32) throws {
-        try handle.withLock { h in
-            var errstr = [CChar](repeating: 0, count: 512)
-            guard let newTopic = rd_kafka_NewTopic_new(topic, Int32(partitions), Int32(replicationFactor), &errstr, errstr.count) else {
-                throw KafkaError.client(operation: "create topic \(topic)", reason: RdKafkaHandle.string(errstr))
-            }
-            defer { rd_kafka_NewTopic_destroy(newTopic) }
-            let queue = rd_kafka_queue_new(h)
-            defer { rd_kafka_queue_destroy(queue) }
-            let options = rd_kafka_AdminOptions_new(h, RD_KAFKA_ADMIN_OP_CREATETOPICS)
-            defer { rd_kafka_AdminOptions_destroy(options) }
-            _ = rd_kafka_AdminOptions_set_request_timeout(options, timeoutMs, &errstr, errstr.count)
+        var errstr = [CChar](repeating: 0, count: 512)
+        guard let newTopic = rd_kafka_NewTopic_new(topic, Int32(partitions), Int32(replicationFactor), &errstr, errstr.count) else {
+            throw KafkaError.client(operation: "create topic \(topic)", reason: RdKafkaHandle.string(errstr))
+        }
+        defer { rd_kafka_NewTopic_destroy(newTopic) }
+        try admin("create topic \(topic)", RD_KAFKA_ADMIN_OP_CREATETOPICS, timeoutMs: timeoutMs, tolerate: RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) { h, options, queue in
             var topics: [OpaquePointer?] = [newTopic]
             rd_kafka_CreateTopics(h, &topics, 1, options, queue)
+        } results: { event, count in
+            rd_kafka_event_CreateTopics_result(event).flatMap { rd_kafka_CreateTopics_result_topics($0, &count) }
+        }
+    }
+
+    func deleteTopic(_ topic: String, timeoutMs: Int32) throws {
+        guard let deleted = rd_kafka_DeleteTopic_new(topic) else {
+            throw KafkaError.client(operation: "delete topic \(topic)", reason: "rd_kafka_DeleteTopic_new returned nil")
+        }
+        defer { rd_kafka_DeleteTopic_destroy(deleted) }
+        try admin("delete topic \(topic)", RD_KAFKA_ADMIN_OP_DELETETOPICS, timeoutMs: timeoutMs, tolerate: RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) { h, options, queue in
+            var topics: [OpaquePointer?] = [deleted]
+            rd_kafka_DeleteTopics(h, &topics, 1, options, queue)
+        } results: { event, count in
+            rd_kafka_event_DeleteTopics_result(event).flatMap { rd_kafka_DeleteTopics_result_topics($0, &count) }
+        }
+    }
+
+    /// Runs one Admin API request (`send` issues it on the queue) and checks the per-topic results; the error
+    /// `tolerate` counts as success (a topic that exists already, or is gone already).
+    private func admin(
+        _ operation: String, _ op: rd_kafka_admin_op_t, timeoutMs: Int32, tolerate: rd_kafka_resp_err_t,
+        send: (OpaquePointer, OpaquePointer?, OpaquePointer?) -> Void,
+        results: (OpaquePointer, inout Int) -> UnsafeMutablePointer<OpaquePointer?>?
+    ) throws {
+        try handle.withLock { h in
+            var errstr = [CChar](repeating: 0, count: 512)
+            let queue = rd_kafka_queue_new(h)
+            defer { rd_kafka_queue_destroy(queue) }
+            let options = rd_kafka_AdminOptions_new(h, op)
+            defer { rd_kafka_AdminOptions_destroy(options) }
+            _ = rd_kafka_AdminOptions_set_request_timeout(options, timeoutMs, &errstr, errstr.count)
+            send(h, options, queue)
             guard let event = rd_kafka_queue_poll(queue, timeoutMs + 1000) else {
-                throw KafkaError.brokerUnavailable(brokers: brokers, reason: "CreateTopics timed out")
+                throw KafkaError.brokerUnavailable(brokers: brokers, reason: "\(operation) timed out")
             }
             defer { rd_kafka_event_destroy(event) }
             let err = rd_kafka_event_error(event)
             guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                throw KafkaError.client(operation: "create topic \(topic)", reason: String(cString: rd_kafka_event_error_string(event)))
+                throw KafkaError.client(operation: operation, reason: String(cString: rd_kafka_event_error_string(event)))
             }
-            guard let result = rd_kafka_event_CreateTopics_result(event) else { return }
             var count = 0
-            guard let results = rd_kafka_CreateTopics_result_topics(result, &count) else { return }
+            guard let list = results(event, &count) else { return }
             for i in 0..<count {
-                let code = rd_kafka_topic_result_error(results[i])
-                if code != RD_KAFKA_RESP_ERR_NO_ERROR, code != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS {
-                    let message = rd_kafka_topic_result_error_string(results[i]).map { String(cString: $0) }
-                    throw KafkaError.client(operation: "create topic \(topic)", reason: message ?? RdKafkaHandle.describe(code))
+                let code = rd_kafka_topic_result_error(list[i])
+                if code != RD_KAFKA_RESP_ERR_NO_ERROR, code != tolerate {
+                    let message = rd_kafka_topic_result_error_string(list[i]).map { String(cString: $0) }
+                    throw KafkaError.client(operation: operation, reason: message ?? RdKafkaHandle.describe(code))
                 }
             }
         }
