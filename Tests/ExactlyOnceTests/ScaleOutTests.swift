@@ -40,8 +40,12 @@ import Testing
         var processes: [Process?] = [nil, nil, nil]
         var runs = 0
 
-        init(topic: String, brokers: String) throws {
+        /// The example's mode: `--scale-out <state dir>` (partition state, versioned upserts) by default.
+        let mode: [String]?
+
+        init(topic: String, brokers: String, mode: [String]? = nil) throws {
             self.topic = topic
+            self.mode = mode
             table = Pipeline.unique("campaign_totals")
             group = Pipeline.unique("scale-out")
             work = FileManager.default.temporaryDirectory.appendingPathComponent(Pipeline.unique("spate-scale"))
@@ -56,8 +60,8 @@ import Testing
             runs += 1
             try? FileManager.default.removeItem(at: status(i))
             var arguments = ["--brokers", brokers, "--topic", topic, "--table", table, "--group", group,
-                             "--batch-ms", "300", "--scale-out", work.appendingPathComponent("state").path,
-                             "--status-file", status(i).path, "--session-timeout-ms", "6000"]
+                             "--batch-ms", "300", "--status-file", status(i).path, "--session-timeout-ms", "6000"]
+                + (mode ?? ["--scale-out", work.appendingPathComponent("state").path])
             processes[i] = try Pipeline.launch(arguments, log: work.appendingPathComponent("process-\(i)-run-\(runs).log"))
         }
 
@@ -142,6 +146,51 @@ import Testing
 
         await g.stopAll()
         #expect(g.snapshots.count == 6, "one state snapshot per partition: \(g.snapshots)")
+        try? KafkaAdmin.deleteTopic(topic, brokers: Pipeline.brokers)
+    }
+
+    /// The default mode in a consumer group: no state in Spate, each batch's counts added to the table in one
+    /// transaction with its offsets. A process stops while records arrive; the others take its partitions from
+    /// the offsets stored in PostgreSQL (a batch that overlaps what the old owner wrote is refused and the
+    /// stream rewound), and it comes back. Exact table.
+    @Test func offsetsInPostgresKeepAGroupExactAcrossAStop() async throws {
+        let topic = Pipeline.unique("campaign-offsets").replacingOccurrences(of: "_", with: "-")
+        try KafkaAdmin.createTopic(topic, partitions: 6, brokers: Pipeline.brokers, timeout: .seconds(5))
+        let g = try Group(topic: topic, brokers: Pipeline.brokers, mode: ["--consumer-group"])
+        var random = SeededRandom(seed: 65)
+        let parts = (0..<3).map { _ in Pipeline.events(3000, campaigns: 30, random: &random, malformedEvery: 75) }
+        var expected: [String: Int64] = [:]
+        let where_ = "logs in \(g.work.path)"
+
+        for i in 0..<3 { try g.start(i) }
+        var split = await Self.awaitSplit(g.statusFiles, sizes: [2, 2, 2], partitions: 6, timeout: .seconds(60))
+        #expect(split.map(\.count) == [2, 2, 2], "initial split \(split); \(where_)")
+        try KafkaProducer(brokers: Pipeline.brokers).send(parts[0].messages, to: topic)
+        Pipeline.merge(&expected, parts[0].counts)
+        var seen = await Pipeline.awaitTable(g.table, equals: expected, timeout: .seconds(60))
+        #expect(seen == expected, "first part; \(where_)")
+
+        let producing = Self.produceSlowly(parts[1].messages, topic: topic, brokers: Pipeline.brokers)
+        try await Task.sleep(for: .milliseconds(300))
+        await g.stop(0)
+        try await producing.value
+        Pipeline.merge(&expected, parts[1].counts)
+        let moved = await Self.awaitSplit([g.status(1), g.status(2)], sizes: [3, 3], partitions: 6, timeout: .seconds(60))
+        #expect(moved.map(\.count) == [3, 3], "after the stop \(moved); \(where_)")
+        seen = await Pipeline.awaitTable(g.table, equals: expected, timeout: .seconds(60))
+        #expect(seen == expected, "after the stop; \(where_)")
+
+        try g.start(0)
+        split = await Self.awaitSplit(g.statusFiles, sizes: [2, 2, 2], partitions: 6, timeout: .seconds(60))
+        #expect(split.map(\.count) == [2, 2, 2], "after the restart \(split); \(where_)")
+        try KafkaProducer(brokers: Pipeline.brokers).send(parts[2].messages, to: topic)
+        Pipeline.merge(&expected, parts[2].counts)
+        seen = await Pipeline.awaitTable(g.table, equals: expected, timeout: .seconds(60))
+        #expect(Pipeline.sum(seen) == 3 * (3000 - 40))
+        #expect(seen == expected, "in the end; \(where_)")
+        await g.stopAll()
+        let stored = try PostgresOffsetStore(connection: Pipeline.postgres, table: g.table).offsets(group: g.group)
+        #expect(stored.values.reduce(0, +) == 9000, "every record is behind the stored offsets")
         try? KafkaAdmin.deleteTopic(topic, brokers: Pipeline.brokers)
     }
 
