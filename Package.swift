@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "SpateKafka", targets: ["SpateKafka"]),
         .library(name: "SpateSQLite", targets: ["SpateSQLite"]),
         .library(name: "SpatePostgres", targets: ["SpatePostgres"]),
+        .library(name: "CampaignEvents", targets: ["CampaignEvents"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -97,10 +98,11 @@ let package = Package(
             name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(name: "SpatePostgres", dependencies: ["Spate", "CLibPQ"]),
         .testTarget(name: "SpatePostgresTests", dependencies: ["SpatePostgres", "Spate"]),
+        .target(name: "CampaignEvents", dependencies: ["SpateKafka"], path: "Examples/CampaignEvents"),
         .executableTarget(
             name: "KafkaCampaignCounts",
             dependencies: [
-                "Spate", "SpateKafka", "SpatePostgres",
+                "Spate", "SpateKafka", "SpatePostgres", "CampaignEvents",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/KafkaCampaignCounts"),

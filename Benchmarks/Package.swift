@@ -35,6 +35,7 @@ let package = Package(
                 .product(name: "Spate", package: "spate"),
                 .product(name: "SpateKafka", package: "spate"),
                 .product(name: "SpatePostgres", package: "spate"),
+                .product(name: "CampaignEvents", package: "spate"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CampaignEvents
 import Foundation
 import Logging
 import Spate
@@ -370,8 +371,9 @@ struct KafkaPostgresEndToEnd: AsyncParsableCommand {
         say("the broker stayed busy for \(settleSeconds) s (other clients?); going on")
     }
 
-    /// The pipeline of `Examples/KafkaCampaignCounts` (its default mode), copied: an executable target cannot be
-    /// imported. Keep it in step with the example: direct stream from the offsets stored in PostgreSQL, decode
+    /// The pipeline of `Examples/KafkaCampaignCounts` (its default mode): its few lines are repeated here (an
+    /// executable target cannot be imported; the event types come from the shared `CampaignEvents`). Keep it in
+    /// step with the example: direct stream from the offsets stored in PostgreSQL, decode
     /// `<event time ms>,<campaign>,<user>`, count per (campaign, window), add the counts to the table together
     /// with the batch's offsets.
     static func buildPipeline(
@@ -449,34 +451,6 @@ struct KafkaPostgresEndToEnd: AsyncParsableCommand {
         }
         if !current.isEmpty { chunks.append(current) }
         return chunks
-    }
-}
-
-// MARK: The example's types (copied with the pipeline)
-
-/// A campaign and an event-time window.
-struct WindowKey: Hashable, Codable, Sendable {
-    var campaign: String
-    var windowStart: Int64
-}
-
-/// One event, parsed from `<event time ms>,<campaign>,<user>`.
-struct CampaignEvent: Sendable {
-    struct Malformed: Error, CustomStringConvertible {
-        var value: String
-        var description: String { "not '<event time ms>,<campaign>,<user>': \(value.prefix(80))" }
-    }
-
-    var key: WindowKey
-
-    /// The event of `record`; throws `Malformed` (the record goes to the dead-letter topic) when it is not one.
-    static func parse(_ record: KafkaRecord, windowMs: Int64) throws -> CampaignEvent {
-        let value = record.valueString ?? ""
-        let fields = value.split(separator: ",", omittingEmptySubsequences: false)
-        guard fields.count == 3, let time = Int64(fields[0]), time >= 0, !fields[1].isEmpty else {
-            throw Malformed(value: value)
-        }
-        return CampaignEvent(key: WindowKey(campaign: String(fields[1]), windowStart: time - time % windowMs))
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CampaignEvents
 import Foundation
 import Spate
 import SpateKafka
@@ -93,32 +94,6 @@ struct KafkaCampaignCounts: AsyncParsableCommand {
             }
         }
         try await ssc.awaitTermination()
-    }
-}
-
-/// A campaign and an event-time window.
-struct WindowKey: Hashable, Codable, Sendable {
-    var campaign: String
-    var windowStart: Int64
-}
-
-/// One event, parsed from `<event time ms>,<campaign>,<user>`.
-struct CampaignEvent: Sendable {
-    struct Malformed: Error, CustomStringConvertible {
-        var value: String
-        var description: String { "not '<event time ms>,<campaign>,<user>': \(value.prefix(80))" }
-    }
-
-    var key: WindowKey
-
-    /// The event of `record`; throws `Malformed` (the record goes to the dead-letter topic) when it is not one.
-    static func parse(_ record: KafkaRecord, windowMs: Int64) throws -> CampaignEvent {
-        let value = record.valueString ?? ""
-        let fields = value.split(separator: ",", omittingEmptySubsequences: false)
-        guard fields.count == 3, let time = Int64(fields[0]), time >= 0, !fields[1].isEmpty else {
-            throw Malformed(value: value)
-        }
-        return CampaignEvent(key: WindowKey(campaign: String(fields[1]), windowStart: time - time % windowMs))
     }
 }
 

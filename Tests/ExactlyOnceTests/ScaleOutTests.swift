@@ -59,7 +59,7 @@ import Testing
         func start(_ i: Int) throws {
             runs += 1
             try? FileManager.default.removeItem(at: status(i))
-            var arguments = ["--brokers", brokers, "--topic", topic, "--table", table, "--group", group,
+            let arguments = ["--brokers", brokers, "--topic", topic, "--table", table, "--group", group,
                              "--batch-ms", "300", "--status-file", status(i).path, "--session-timeout-ms", "6000"]
                 + (mode ?? ["--scale-out", work.appendingPathComponent("state").path])
             processes[i] = try Pipeline.launch(arguments, log: work.appendingPathComponent("process-\(i)-run-\(runs).log"))
@@ -85,6 +85,46 @@ import Testing
             }
         }
 
+        /// What the table must hold so far.
+        var expected: [String: Int64] = [:]
+        var logsHint: String { "logs in \(work.path)" }
+
+        /// Waits until the processes `members` read `sizes` partitions each, covering all six.
+        func expectSplit(_ members: [Int], _ sizes: [Int], _ when: String) async {
+            let split = await ScaleOutTests.awaitSplit(members.map(status), sizes: sizes, partitions: 6, timeout: .seconds(60))
+            #expect(split.map(\.count) == sizes, "\(when): \(split); \(logsHint)")
+        }
+
+        /// Waits until the table holds exactly the expected counts.
+        @discardableResult
+        func expectTable(_ when: String) async -> [String: Int64] {
+            let seen = await Pipeline.awaitTable(table, equals: expected, timeout: .seconds(60))
+            #expect(seen == expected, "\(when); \(logsHint)")
+            return seen
+        }
+
+        /// Sends `part` at once and checks the table.
+        func send(_ part: (messages: [KafkaMessage], counts: [String: Int64]), _ when: String) async throws {
+            try KafkaProducer(brokers: brokers).send(part.messages, to: topic)
+            Pipeline.merge(&expected, part.counts)
+            await expectTable(when)
+        }
+
+        /// Sends `part` over about a second, runs `disrupt` (a stop or a kill) while it arrives, then waits
+        /// until the processes `survivors` read three partitions each and checks the table.
+        func send(
+            _ part: (messages: [KafkaMessage], counts: [String: Int64]), while disrupt: () async -> Void,
+            survivors: [Int], _ when: String
+        ) async throws {
+            let producing = ScaleOutTests.produceSlowly(part.messages, topic: topic, brokers: brokers)
+            try await Task.sleep(for: .milliseconds(300))
+            await disrupt()
+            try await producing.value
+            Pipeline.merge(&expected, part.counts)
+            await expectSplit(survivors, [3, 3], when)
+            await expectTable(when)
+        }
+
         var snapshots: [String] {
             (try? FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("state/\(group)").path)) ?? []
         }
@@ -107,42 +147,22 @@ import Testing
         let g = try Group(topic: topic, brokers: Pipeline.brokers)
         var random = SeededRandom(seed: 63)
         let parts = (0..<5).map { _ in Pipeline.events(3000, campaigns: 30, random: &random, malformedEvery: 60) }
-        var expected: [String: Int64] = [:]
-        let where_ = "logs in \(g.work.path)"
 
         for i in 0..<3 { try g.start(i) }
-        var split = await Self.awaitSplit(g.statusFiles, sizes: [2, 2, 2], partitions: 6, timeout: .seconds(60))
-        #expect(split.map(\.count) == [2, 2, 2], "initial split \(split); \(where_)")
-        try KafkaProducer(brokers: Pipeline.brokers).send(parts[0].messages, to: topic)
-        Pipeline.merge(&expected, parts[0].counts)
-        var seen = await Pipeline.awaitTable(g.table, equals: expected, timeout: .seconds(60))
-        #expect(seen == expected, "first part; \(where_)")
-
+        await g.expectSplit([0, 1, 2], [2, 2, 2], "initial split")
+        try await g.send(parts[0], "first part")
         for (step, leaving) in [1, 2].enumerated() {
             // A process stops while records arrive: the other two take its partitions and their state.
             let restoresBefore = g.restores
-            let producing = Self.produceSlowly(parts[1 + 2 * step].messages, topic: topic, brokers: Pipeline.brokers)
-            try await Task.sleep(for: .milliseconds(300))
-            await g.stop(leaving)
-            try await producing.value
-            Pipeline.merge(&expected, parts[1 + 2 * step].counts)
-            let others = (0..<3).filter { $0 != leaving }.map(g.status)
-            let moved = await Self.awaitSplit(others, sizes: [3, 3], partitions: 6, timeout: .seconds(60))
-            #expect(moved.map(\.count) == [3, 3], "after process \(leaving) stopped: \(moved); \(where_)")
-            seen = await Pipeline.awaitTable(g.table, equals: expected, timeout: .seconds(60))
-            #expect(seen == expected, "after process \(leaving) stopped; \(where_)")
-            #expect(g.restores >= restoresBefore + 2, "the moved partitions' state came from their snapshots; \(where_)")
-
+            try await g.send(parts[1 + 2 * step], while: { await g.stop(leaving) },
+                             survivors: (0..<3).filter { $0 != leaving }, "after process \(leaving) stopped")
+            #expect(g.restores >= restoresBefore + 2, "the moved partitions' state came from their snapshots; \(g.logsHint)")
             // It comes back: two partitions each again, and the next part counted exactly.
             try g.start(leaving)
-            split = await Self.awaitSplit(g.statusFiles, sizes: [2, 2, 2], partitions: 6, timeout: .seconds(60))
-            #expect(split.map(\.count) == [2, 2, 2], "after process \(leaving) came back: \(split); \(where_)")
-            try KafkaProducer(brokers: Pipeline.brokers).send(parts[2 + 2 * step].messages, to: topic)
-            Pipeline.merge(&expected, parts[2 + 2 * step].counts)
-            seen = await Pipeline.awaitTable(g.table, equals: expected, timeout: .seconds(60))
-            #expect(seen == expected, "after process \(leaving) came back; \(where_)")
+            await g.expectSplit([0, 1, 2], [2, 2, 2], "after process \(leaving) came back")
+            try await g.send(parts[2 + 2 * step], "after process \(leaving) came back")
         }
-        #expect(Pipeline.sum(seen) == 5 * (3000 - 50), "every well-formed event counted once, the malformed ones not")
+        #expect(Pipeline.sum(g.expected) == 5 * (3000 - 50), "every well-formed event counted once, the malformed ones not")
 
         await g.stopAll()
         #expect(g.snapshots.count == 6, "one state snapshot per partition: \(g.snapshots)")
@@ -159,35 +179,16 @@ import Testing
         let g = try Group(topic: topic, brokers: Pipeline.brokers, mode: ["--consumer-group"])
         var random = SeededRandom(seed: 65)
         let parts = (0..<3).map { _ in Pipeline.events(3000, campaigns: 30, random: &random, malformedEvery: 75) }
-        var expected: [String: Int64] = [:]
-        let where_ = "logs in \(g.work.path)"
 
         for i in 0..<3 { try g.start(i) }
-        var split = await Self.awaitSplit(g.statusFiles, sizes: [2, 2, 2], partitions: 6, timeout: .seconds(60))
-        #expect(split.map(\.count) == [2, 2, 2], "initial split \(split); \(where_)")
-        try KafkaProducer(brokers: Pipeline.brokers).send(parts[0].messages, to: topic)
-        Pipeline.merge(&expected, parts[0].counts)
-        var seen = await Pipeline.awaitTable(g.table, equals: expected, timeout: .seconds(60))
-        #expect(seen == expected, "first part; \(where_)")
-
-        let producing = Self.produceSlowly(parts[1].messages, topic: topic, brokers: Pipeline.brokers)
-        try await Task.sleep(for: .milliseconds(300))
-        await g.stop(0)
-        try await producing.value
-        Pipeline.merge(&expected, parts[1].counts)
-        let moved = await Self.awaitSplit([g.status(1), g.status(2)], sizes: [3, 3], partitions: 6, timeout: .seconds(60))
-        #expect(moved.map(\.count) == [3, 3], "after the stop \(moved); \(where_)")
-        seen = await Pipeline.awaitTable(g.table, equals: expected, timeout: .seconds(60))
-        #expect(seen == expected, "after the stop; \(where_)")
-
+        await g.expectSplit([0, 1, 2], [2, 2, 2], "initial split")
+        try await g.send(parts[0], "first part")
+        try await g.send(parts[1], while: { await g.stop(0) }, survivors: [1, 2], "after the stop")
         try g.start(0)
-        split = await Self.awaitSplit(g.statusFiles, sizes: [2, 2, 2], partitions: 6, timeout: .seconds(60))
-        #expect(split.map(\.count) == [2, 2, 2], "after the restart \(split); \(where_)")
-        try KafkaProducer(brokers: Pipeline.brokers).send(parts[2].messages, to: topic)
-        Pipeline.merge(&expected, parts[2].counts)
-        seen = await Pipeline.awaitTable(g.table, equals: expected, timeout: .seconds(60))
-        #expect(Pipeline.sum(seen) == 3 * (3000 - 40))
-        #expect(seen == expected, "in the end; \(where_)")
+        await g.expectSplit([0, 1, 2], [2, 2, 2], "after the restart")
+        try await g.send(parts[2], "in the end")
+        #expect(Pipeline.sum(g.expected) == 3 * (3000 - 40))
+
         await g.stopAll()
         let stored = try PostgresOffsetStore(connection: Pipeline.postgres, table: g.table).offsets(group: g.group)
         #expect(stored.values.reduce(0, +) == 9000, "every record is behind the stored offsets")
@@ -199,6 +200,16 @@ import Testing
     /// evicts. Three dynamic members; one is killed while records arrive; the other two take its partitions
     /// with their state after the 6 s session timeout; it restarts and gets two back. Exact table throughout.
     @Test func theOthersTakeAKilledProcessPartitionsAfterItsSessionTimeout() async throws {
+        try await killTakeoverOnTheMockCoordinator(mode: nil, seed: 64)
+    }
+
+    /// The same with the stateless mode: the others resume the dead process's partitions from the offsets
+    /// stored in PostgreSQL with its last committed batch.
+    @Test func theOthersResumeAKilledProcessPartitionsFromTheStoredOffsets() async throws {
+        try await killTakeoverOnTheMockCoordinator(mode: ["--consumer-group"], seed: 66)
+    }
+
+    func killTakeoverOnTheMockCoordinator(mode: [String]?, seed: UInt64) async throws {
         let topic = Pipeline.unique("campaign-mock").replacingOccurrences(of: "_", with: "-")
         let host = Process()
         let here = URL(fileURLWithPath: Pipeline.executable.path).deletingLastPathComponent()
@@ -218,40 +229,22 @@ import Testing
         let brokers = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         try #require(brokers.hasPrefix("127.0.0.1:"), "the mock cluster host printed \(brokers)")
 
-        let g = try Group(topic: topic, brokers: brokers)
-        var random = SeededRandom(seed: 64)
+        let g = try Group(topic: topic, brokers: brokers, mode: mode)
+        var random = SeededRandom(seed: seed)
         let parts = (0..<3).map { _ in Pipeline.events(3000, campaigns: 30, random: &random) }
-        var expected: [String: Int64] = [:]
-        let where_ = "logs in \(g.work.path)"
 
         for i in 0..<3 { try g.start(i) }
-        var split = await Self.awaitSplit(g.statusFiles, sizes: [2, 2, 2], partitions: 6, timeout: .seconds(60))
-        #expect(split.map(\.count) == [2, 2, 2], "initial split \(split); \(where_)")
-        try KafkaProducer(brokers: brokers).send(parts[0].messages, to: topic)
-        Pipeline.merge(&expected, parts[0].counts)
-        var seen = await Pipeline.awaitTable(g.table, equals: expected, timeout: .seconds(60))
-        #expect(seen == expected, "first part; \(where_)")
-
+        await g.expectSplit([0, 1, 2], [2, 2, 2], "initial split")
+        try await g.send(parts[0], "first part")
         let restoresBefore = g.restores
-        let producing = Self.produceSlowly(parts[1].messages, topic: topic, brokers: brokers)
-        try await Task.sleep(for: .milliseconds(500))
-        await g.kill9(0)
-        try await producing.value
-        Pipeline.merge(&expected, parts[1].counts)
-        let moved = await Self.awaitSplit([g.status(1), g.status(2)], sizes: [3, 3], partitions: 6, timeout: .seconds(60))
-        #expect(moved.map(\.count) == [3, 3], "after the kill \(moved); \(where_)")
-        seen = await Pipeline.awaitTable(g.table, equals: expected, timeout: .seconds(60))
-        #expect(seen == expected, "after the kill; \(where_)")
-        #expect(g.restores >= restoresBefore + 2, "the moved partitions' state came from their snapshots; \(where_)")
-
+        try await g.send(parts[1], while: { await g.kill9(0) }, survivors: [1, 2], "after the kill")
+        if mode == nil {
+            #expect(g.restores >= restoresBefore + 2, "the moved partitions' state came from their snapshots; \(g.logsHint)")
+        }
         try g.start(0)
-        split = await Self.awaitSplit(g.statusFiles, sizes: [2, 2, 2], partitions: 6, timeout: .seconds(60))
-        #expect(split.map(\.count) == [2, 2, 2], "after the restart \(split); \(where_)")
-        try KafkaProducer(brokers: brokers).send(parts[2].messages, to: topic)
-        Pipeline.merge(&expected, parts[2].counts)
-        seen = await Pipeline.awaitTable(g.table, equals: expected, timeout: .seconds(60))
-        #expect(Pipeline.sum(seen) == 9000)
-        #expect(seen == expected, "in the end; \(where_)")
+        await g.expectSplit([0, 1, 2], [2, 2, 2], "after the restart")
+        try await g.send(parts[2], "in the end")
+        #expect(Pipeline.sum(g.expected) == 9000)
         await g.stopAll()
     }
 }
