@@ -27,16 +27,20 @@ enum PostgresOffsets {
 
     /// Decides a batch against the offsets `stored` before it (partitions without a row absent): a range is
     /// ready when its partition has no offset or the offset is its `fromOffset`, and written when the offset is
-    /// at or past its `untilOffset` (and not its `fromOffset`). All ready: claimed; none ready and all written:
-    /// already written; anything else: a conflict.
+    /// at or past its `untilOffset` (and not its `fromOffset`); an empty range at the stored offset (or with
+    /// none stored) is both, since writing it changes nothing. All ready: claimed; all written (and not all
+    /// empty): already written (a batch replayed after recovery); anything else: a conflict.
     static func decide(_ ranges: [SourceOffsetRange], stored: [SourcePartition: Int64]) -> Claim {
-        var ready = 0, written = 0
+        var ready = 0, written = 0, neutral = 0
         for r in ranges {
-            guard let s = stored[r.topicPartition], s != r.fromOffset else { ready += 1; continue }
+            guard let s = stored[r.topicPartition], s != r.fromOffset else {
+                if r.count == 0 { neutral += 1 } else { ready += 1 }
+                continue
+            }
             if s >= r.untilOffset { written += 1 }
         }
-        if ready == ranges.count { return .claimed }
-        if ready == 0 && written == ranges.count { return .alreadyWritten }
+        if ready + neutral == ranges.count { return .claimed }
+        if written + neutral == ranges.count { return .alreadyWritten }
         var rewind: [SourcePartition: Int64] = [:]
         for r in ranges { rewind[r.topicPartition] = stored[r.topicPartition] ?? r.fromOffset }
         return .conflict(rewind: rewind)

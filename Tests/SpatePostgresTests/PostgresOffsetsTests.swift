@@ -1,6 +1,6 @@
 import Foundation
 import Spate
-import SpatePostgres
+@testable import SpatePostgres
 import Synchronization
 import Testing
 
@@ -194,5 +194,35 @@ import Testing
             #expect("\(error)".contains("scripts/postgres.sh start"))
         }
         try await db.query("DROP TABLE \(table)")
+    }
+}
+
+/// The decision rule alone (no database): ready, written, empty and conflicting ranges.
+@Suite struct OffsetClaimRuleTests {
+    typealias Claim = PostgresOffsets.Claim
+    static func range(_ p: Int, _ from: Int64, _ until: Int64) -> SourceOffsetRange {
+        SourceOffsetRange(topic: "t", partition: p, fromOffset: from, untilOffset: until)
+    }
+    static func at(_ offsets: [Int: Int64]) -> [SourcePartition: Int64] {
+        Dictionary(uniqueKeysWithValues: offsets.map { (SourcePartition(topic: "t", partition: $0.key), $0.value) })
+    }
+
+    @Test func rangesStartingAtTheStoredOffsetsAreClaimed() {
+        #expect(PostgresOffsets.decide([Self.range(0, 5, 9), Self.range(1, 0, 3)], stored: Self.at([0: 5])) == .claimed)
+        #expect(PostgresOffsets.decide([Self.range(0, 5, 5)], stored: Self.at([0: 5])) == .claimed)
+    }
+
+    @Test func aReplayedBatchIsAlreadyWrittenEvenWithEmptyRangesBesideIt() {
+        #expect(PostgresOffsets.decide([Self.range(0, 5, 9)], stored: Self.at([0: 9])) == .alreadyWritten)
+        // Partition 1 read nothing in that batch and nothing was stored after it: still a replay, not a conflict.
+        #expect(PostgresOffsets.decide([Self.range(0, 5, 9), Self.range(1, 4, 4)], stored: Self.at([0: 12, 1: 4])) == .alreadyWritten)
+    }
+
+    @Test func anythingElseIsAConflictThatRewindsToTheStoredOffsets() {
+        let claim = PostgresOffsets.decide([Self.range(0, 5, 9), Self.range(1, 2, 6)], stored: Self.at([0: 5, 1: 4]))
+        #expect(claim == .conflict(rewind: Self.at([0: 5, 1: 4])))
+        // Partly written (one partition ahead, one ready) is a conflict too.
+        #expect(PostgresOffsets.decide([Self.range(0, 5, 9), Self.range(1, 2, 6)], stored: Self.at([0: 9])) ==
+            .conflict(rewind: Self.at([0: 9, 1: 2])))
     }
 }
