@@ -176,3 +176,41 @@ private extension String {
         count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }
+
+/// Keys from untrusted input cannot be chosen to collide: the hashes depend on the process's random seed.
+@Suite struct TextKeyFloodingTests {
+    /// Bytes that FNV-1a over 8-byte words (the long-key hash before) maps to one hash for every seed: flipping
+    /// the top bit of two consecutive words adds 2^63 twice, which cancels.
+    static func pairwiseFlipped(_ base: [UInt8], word: Int) -> [UInt8] {
+        var b = base
+        b[word * 8 + 7] ^= 0x80
+        b[word * 8 + 15] ^= 0x80
+        return b
+    }
+
+    @Test func longKeysThatCollideUnderAnUnkeyedHashDoNotCollide() {
+        let base = Array("campaign-0123456789-abcdefghijklmnopqrstuv".utf8)
+        let keys = [base] + (0..<3).map { Self.pairwiseFlipped(base, word: $0) }
+        let hashes = Set(keys.map { bytes in bytes.withUnsafeBufferPointer { TextKey(bytes: $0).hashValue } })
+        #expect(hashes.count == keys.count)
+        var counts: [TextKey: Int] = [:]
+        for bytes in keys { bytes.withUnsafeBufferPointer { counts[TextKey(bytes: $0), default: 0] += 1 } }
+        #expect(counts.count == keys.count && counts.values.allSatisfy { $0 == 1 })
+    }
+
+    @Test func shortKeysSharingTheWordThatZeroedTheMixStillSpread() {
+        // Before, a first word equal to the mix constant zeroed the first multiply for every seed, so all such
+        // keys hashed alike. 15-byte keys: 8 fixed bytes (that word), then 7 varying ones.
+        let first: UInt64 = 0xA076_1D64_78BD_642F
+        let prefix = (0..<8).map { UInt8(truncatingIfNeeded: first >> UInt64($0 * 8)) }
+        let keys = (0..<1000).map { i in (prefix + Array(String(format: "%07d", i).utf8)).withUnsafeBufferPointer { TextKey(bytes: $0) } }
+        for _ in 0..<3 {
+            // A dictionary's seed is random per process (and varies with its storage); any such seed will do.
+            let seed = Int.random(in: .min ... .max)
+            #expect(Set(keys.map { $0._rawHashValue(seed: seed) }).count > 990)
+        }
+        var counts: [TextKey: Int] = [:]
+        for key in keys { counts[key, default: 0] += 1 }
+        #expect(counts.count == 1000)
+    }
+}

@@ -103,24 +103,14 @@ public struct TextKey: Sendable {
         return (w, 0)
     }
 
-    /// FNV-1a over 8-byte words, then a final mix: only used to speed up equality checks and hashing of long
-    /// keys (the dictionary still runs its own seeded hash over it).
+    /// The long form's hash: SipHash through `Hasher`, keyed with the process's random seed, so keys from
+    /// untrusted input cannot be chosen to collide (an unkeyed hash such as FNV has collisions that hold for
+    /// every seed, which would turn a dictionary of such keys into a list).
     @inlinable
     static func hashBytes(_ p: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        var i = 0
-        let raw = UnsafeRawPointer(p.baseAddress!)
-        while i + 8 <= p.count {
-            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x0000_0100_0000_01B3
-            i += 8
-        }
-        while i < p.count {
-            h = (h ^ UInt64(p[i])) &* 0x0000_0100_0000_01B3
-            i += 1
-        }
-        h ^= h >> 33
-        h = h &* 0xff51_afd7_ed55_8ccd
-        return h ^ (h >> 33)
+        var hasher = Hasher()
+        hasher.combine(bytes: UnsafeRawBufferPointer(p))
+        return UInt64(bitPattern: Int64(hasher.finalize()))
     }
 }
 
@@ -143,11 +133,12 @@ extension TextKey: Hashable {
 
     /// The seeded hash that `Set` and `Dictionary` use, computed directly from the two words with two
     /// multiply-mix rounds (wyhash's `mum`) instead of a SipHash pass through `Hasher`: hashing is most of
-    /// the cost of counting short keys. The table's per-instance seed still varies the result.
+    /// the cost of counting short keys. The table's seed (random per process) enters both factors of the
+    /// first round, so no key can zero a factor without knowing it; long keys' words are already a keyed hash.
     @inlinable
     public func _rawHashValue(seed: Int) -> Int {
         let s = UInt64(bitPattern: Int64(seed))
-        let a = (w0 ^ 0xA076_1D64_78BD_642F).multipliedFullWidth(by: w1 ^ s ^ 0xE703_7ED1_A0B4_28DB)
+        let a = (w0 ^ s ^ 0xA076_1D64_78BD_642F).multipliedFullWidth(by: w1 ^ (s &* 0x9E37_79B9_7F4A_7C15) ^ 0xE703_7ED1_A0B4_28DB)
         let h = a.high ^ a.low
         let b = (h ^ 0x8EBC_6AF0_9C88_C6E3).multipliedFullWidth(by: s ^ 0x5899_65CC_7537_4CC3)
         return Int(truncatingIfNeeded: b.high ^ b.low)
