@@ -56,8 +56,8 @@ public struct Batch<T: Sendable>: Sendable {
     }
 
     /// Applies `transform` to every record and flattens the results.
-    public func flatMap<S: Sequence>(_ transform: @escaping @Sendable (T) -> S) -> Batch<S.Element>
-    where S.Element: Sendable {
+    public func flatMap<S: Sequence & SendableMetatype>(_ transform: @escaping @Sendable (T) -> S) -> Batch<S.Element>
+    where S.Element: Sendable, S.Iterator: SendableMetatype {
         applying(stage.narrow { x, _, sink in for y in transform(x) { sink(y) } })
     }
 
