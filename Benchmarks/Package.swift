@@ -28,7 +28,8 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         // Kafka -> windowed campaign counts -> PostgreSQL, end to end: records/s and produce-to-visible latency.
-        // A plain executable (not an ordo-one benchmark): it needs the broker and the database running.
+        // A plain executable (not an ordo-one benchmark): it needs the broker and the database running. It lives
+        // under EndToEnd/ because the benchmark plugin runs every executable whose folder sits in a "Benchmarks" one.
         .executableTarget(
             name: "KafkaPostgresEndToEnd",
             dependencies: [
@@ -39,7 +40,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            path: "KafkaPostgresEndToEnd"
+            path: "EndToEnd/KafkaPostgresEndToEnd"
         ),
     ],
     swiftLanguageModes: [.v6]

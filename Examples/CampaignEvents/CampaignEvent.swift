@@ -1,7 +1,7 @@
 import SpateKafka
 
 // The campaign events of the Kafka -> windowed campaign counts -> PostgreSQL example, shared by the example
-// (Examples/KafkaCampaignCounts) and its end-to-end benchmark (Benchmarks/KafkaPostgresEndToEnd).
+// (Examples/KafkaCampaignCounts) and its end-to-end benchmark (Benchmarks/EndToEnd/KafkaPostgresEndToEnd).
 
 /// A campaign and an event-time window.
 public struct WindowKey: Hashable, Codable, Sendable {
