@@ -48,12 +48,22 @@ enum DashboardRoutes {
             JSONResponse.ok([SparkStreamingAPI.Application(id: app, name: "Spate")])
         }
         let base = "/api/v1/applications/:app/streaming"
-        router.get("\(base)/statistics") { _, context in
-            guard context.parameters.get("app") == app else { return unknownApp(context) }
-            return JSONResponse.ok(StreamingStatisticsReport.make(listener.snapshot()))
+        // Every streaming route answers 404 for another application id; the batch routes also for an unknown batch.
+        func appRoute(_ path: String, _ body: @escaping @Sendable (Request, BasicRequestContext) -> Response) {
+            router.get("\(base)\(path)") { request, context in
+                context.parameters.get("app") == app ? body(request, context) : unknownApp(context)
+            }
         }
-        router.get("\(base)/batches") { request, context in
-            guard context.parameters.get("app") == app else { return unknownApp(context) }
+        func batchRoute(_ path: String, _ body: @escaping @Sendable (BatchData) -> Response) {
+            appRoute("/batches/:batch\(path)") { _, context in
+                guard let time = context.parameters.get("batch", as: Int.self), let batch = listener.batch(time) else {
+                    return unknownBatch(context)
+                }
+                return body(batch)
+            }
+        }
+        appRoute("/statistics") { _, _ in JSONResponse.ok(StreamingStatisticsReport.make(listener.snapshot())) }
+        appRoute("/batches") { request, _ in
             let snapshot = listener.snapshot()
             let wanted = request.uri.queryParameters.getAll("status").map { $0.uppercased() }
             let all = (snapshot.active + snapshot.completed).sorted { $0.batchTime > $1.batchTime }
@@ -62,21 +72,13 @@ enum DashboardRoutes {
                 SparkStreamingAPI.BatchInfo($0, batchDuration: snapshot.batchIntervalMs, totalOutputOps: outputs)
             })
         }
-        router.get("\(base)/batches/:batch") { _, context in
-            guard context.parameters.get("app") == app else { return unknownApp(context) }
-            guard let time = context.parameters.get("batch", as: Int.self), let batch = listener.batch(time) else {
-                return unknownBatch(context)
-            }
-            return JSONResponse.ok(SparkStreamingAPI.BatchInfo(
+        batchRoute("") { batch in
+            JSONResponse.ok(SparkStreamingAPI.BatchInfo(
                 batch, batchDuration: listener.batchIntervalMs,
                 totalOutputOps: listener.snapshot().graph.outputs.count))
         }
-        router.get("\(base)/batches/:batch/operations") { _, context in
-            guard context.parameters.get("app") == app else { return unknownApp(context) }
-            guard let time = context.parameters.get("batch", as: Int.self), let batch = listener.batch(time) else {
-                return unknownBatch(context)
-            }
-            return JSONResponse.ok(batch.outputOperations.map {
+        batchRoute("/operations") { batch in
+            JSONResponse.ok(batch.outputOperations.map {
                 SparkStreamingAPI.OutputOperationInfo(
                     outputOpId: $0.id, name: $0.name, description: $0.name, startTime: nil, endTime: nil,
                     duration: $0.durationMs, failureReason: nil)
