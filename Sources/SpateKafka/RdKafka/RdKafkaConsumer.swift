@@ -101,14 +101,17 @@ final class RdKafkaConsumer: Sendable {
 
     /// Commits `offsets` (the next offset to read per partition) for the group, synchronously.
     func commit(_ offsets: [KafkaTopicPartition: Int64]) throws {
+        try handle.withLock { h in try Self.commit(offsets, on: h) }
+    }
+
+    /// Commits `offsets` synchronously on the consumer handle `h` (the caller holds the handle's lock).
+    static func commit(_ offsets: [KafkaTopicPartition: Int64], on h: OpaquePointer) throws {
         guard !offsets.isEmpty else { return }
-        try handle.withLock { h in
-            let list = Self.list(offsets.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
-            defer { rd_kafka_topic_partition_list_destroy(list) }
-            let err = rd_kafka_commit(h, list, 0)
-            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                throw KafkaError.client(operation: "offset commit", reason: RdKafkaHandle.describe(err))
-            }
+        let list = Self.list(offsets.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = rd_kafka_commit(h, list, 0)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError.client(operation: "offset commit", reason: RdKafkaHandle.describe(err))
         }
     }
 

@@ -122,14 +122,6 @@ final class RdKafkaGroupMember: Sendable {
 
     /// Commits `offsets` for the group as this member, synchronously.
     func commit(_ offsets: [KafkaTopicPartition: Int64]) throws {
-        guard !offsets.isEmpty else { return }
-        try handle.withLock { h in
-            let list = RdKafkaConsumer.list(offsets.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
-            defer { rd_kafka_topic_partition_list_destroy(list) }
-            let err = rd_kafka_commit(h, list, 0)
-            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                throw KafkaError.client(operation: "offset commit", reason: RdKafkaHandle.describe(err))
-            }
-        }
+        try handle.withLock { h in try RdKafkaConsumer.commit(offsets, on: h) }
     }
 }
