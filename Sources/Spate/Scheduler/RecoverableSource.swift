@@ -35,13 +35,23 @@ struct RecoverableSourceHandle: Sendable {
     let written: @Sendable (_ checkpoint: SourceCheckpoint) -> Void
 }
 
+/// What a checkpoint may record of a recoverable source, kept together under one lock: the descriptors of the
+/// batches cut (or rebuilt) so far, the recovered batches still to be rebuilt, and the source's position right
+/// after the last recorded cut. A checkpoint taken while a cut is under way must not see the cut's new
+/// position without its descriptor: recovery would then cut that batch again from past its records and find
+/// it empty.
+private struct RecordedBatches {
+    var descriptors: [Int: Data] = [:]
+    var replays: [Int: Data] = [:]
+    var position: Data?
+}
+
 extension StreamingContext {
     /// An input stream over a recoverable source.
     func recoverableInputStream<S: RecoverableSource>(
         name: String, hooks: SourceHooks = SourceHooks(), source: S
     ) -> DStream<S.Element> {
-        let descriptors = Mutex<[Int: Data]>([:])
-        let replays = Mutex<[Int: Data]>([:])
+        let recorded = Mutex(RecordedBatches())
         let logger = self.logger
         let interval = batchIntervalMs
         let holder = NodeRef<S.Element>()
@@ -49,7 +59,7 @@ extension StreamingContext {
             let ms = time.milliseconds
             let parts: [[S.Element]]
             let descriptor: Data
-            if let d = replays.withLock({ $0.removeValue(forKey: ms) }) {
+            if let d = recorded.withLock({ $0.replays[ms] }) {
                 do {
                     parts = try source.replay(d, at: time)
                 } catch {
@@ -63,9 +73,12 @@ extension StreamingContext {
             }
             // Keep descriptors as long as the source's batches are remembered, plus slack for the checkpoint.
             let keep = ms - (holder.node?.rememberMs ?? 0) - 2 * interval
-            descriptors.withLock { d in
-                d[ms] = descriptor
-                for key in d.keys.filter({ $0 < keep }) { d[key] = nil }
+            let position = source.position()
+            recorded.withLock { r in
+                r.replays[ms] = nil
+                r.descriptors[ms] = descriptor
+                r.position = position
+                r.descriptors = r.descriptors.filter { $0.key >= keep }
             }
             return parts
         }
@@ -73,19 +86,23 @@ extension StreamingContext {
         let handle = RecoverableSourceHandle(
             name: name,
             checkpoint: { keepFrom in
-                SourceCheckpoint(
-                    position: source.position(),
-                    batches: descriptors.withLock { $0.filter { $0.key >= keepFrom } })
+                recorded.withLock { r in
+                    // Recovered batches not rebuilt yet are still pending: the position is past them.
+                    SourceCheckpoint(
+                        position: r.position ?? source.position(),
+                        batches: r.descriptors.merging(r.replays) { cut, _ in cut }.filter { $0.key >= keepFrom })
+                }
             },
             restore: { [stream] checkpoint, completedMs in
                 try source.restore(position: checkpoint.position)
+                recorded.withLock { $0.position = checkpoint.position }
                 for (t, d) in checkpoint.batches.sorted(by: { $0.key < $1.key }) {
                     if t <= completedMs {
                         let time = BatchTime(milliseconds: t)
                         stream.put(try source.replay(d, at: time), at: time)
-                        descriptors.withLock { $0[t] = d }
+                        recorded.withLock { $0.descriptors[t] = d }
                     } else {
-                        replays.withLock { $0[t] = d }
+                        recorded.withLock { $0.replays[t] = d }
                     }
                 }
             },
