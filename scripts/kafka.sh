@@ -10,6 +10,7 @@
 #   scripts/kafka.sh topic NAME [PARTITIONS]   create a topic (CreateTopics v2; an existing topic is fine)
 #   KAFKA_TOPICS="events:4,out:1" scripts/kafka.sh start   also create these topics
 #   KAFKA_KEEP_DATA=1 scripts/kafka.sh start               keep the previous data (otherwise a fresh start wipes it)
+#   KAFKA_STOP_WAIT=3 scripts/kafka.sh stop                 seconds to wait for the broker to exit before SIGKILL (10)
 set -euo pipefail
 
 HOST=127.0.0.1
@@ -156,8 +157,10 @@ stop() {
     if ! pid="$(our_pid)"; then say "no broker started by this script is running"; rm -f "$PIDFILE"; return 0; fi
     kill -TERM "$pid" 2>/dev/null || true
     local i
-    for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then say "broker did not exit in 10 s; killing it"; kill -KILL "$pid" 2>/dev/null || true; fi
+    # noida-db saves its data when told to stop, then may wait for connected clients to go away.
+    local wait="${KAFKA_STOP_WAIT:-10}"
+    for i in $(seq 1 $((wait * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then say "broker did not exit in $wait s; killing it"; kill -KILL "$pid" 2>/dev/null || true; fi
     rm -f "$PIDFILE"
     say "broker stopped"
 }

@@ -23,6 +23,9 @@ import Testing
         env["KAFKA_PORT"] = port
         env["KAFKA_STATE_DIR"] = stateDir
         env["KAFKA_KEEP_DATA"] = keepData ? "1" : "0"
+        // The broker saves its data as soon as it is told to stop, then waits for its clients (still connected
+        // here) to leave; a short wait before the SIGKILL keeps this test from idling 10 s per stop.
+        env["KAFKA_STOP_WAIT"] = "3"
         let args: [UnsafeMutablePointer<CChar>?] = [strdup(path), strdup(command), nil]
         let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (args + envp).forEach { free($0) } }
@@ -37,7 +40,10 @@ import Testing
 
     @Test func aBrokerThatGoesAwayIsRetriedAndNoRecordIsLost() async throws {
         try script("start")
-        defer { try? script("stop") }
+        defer {
+            try? script("stop")
+            try? FileManager.default.removeItem(atPath: stateDir)
+        }
         let topic = "outage"
         try KafkaAdmin.createTopic(topic, partitions: 2, brokers: brokers)
         let producer = try KafkaProducer(brokers: brokers)
