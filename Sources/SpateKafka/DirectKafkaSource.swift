@@ -170,7 +170,7 @@ final class DirectKafkaSource: PackageRecoverableSource {
     private func startingOffsets(_ partitions: [KafkaTopicPartition]) throws -> [KafkaTopicPartition: Int64] {
         let consumer = try self.consumer
         var given: [KafkaTopicPartition: Int64] = [:]
-        var latest = false
+        var latest = false  // partitions with no given offset start at the end instead of the beginning
         switch options.startingOffsets {
         case .committed: given = try consumer.committed(partitions, timeoutMs: timeoutMs)
         case let .specific(offsets): given = offsets
@@ -179,16 +179,15 @@ final class DirectKafkaSource: PackageRecoverableSource {
         case .latest: latest = true
         }
         if let store = stateOffsets.withLock({ $0 }) {
-            let snapshots = try store.storedOffsets(group: groupID, partitions: partitions)
-            given.merge(snapshots) { _, snapshot in snapshot }
-            if latest { latest = false; for tp in partitions where snapshots[tp] == nil { given[tp] = .max } }
+            // A partition-scoped state's snapshot wins: its state holds every record before its offset.
+            given.merge(try store.storedOffsets(group: groupID, partitions: partitions)) { _, snapshot in snapshot }
         }
         var next: [KafkaTopicPartition: Int64] = [:]
         let lows = try consumer.offsets(partitions, latest: false, timeoutMs: timeoutMs)
         let highs = try consumer.offsets(partitions, latest: true, timeoutMs: timeoutMs)
         for tp in partitions {
             let low = lows[tp] ?? 0, high = highs[tp] ?? 0
-            if latest { next[tp] = high } else { next[tp] = min(max(given[tp] ?? low, low), high) }
+            next[tp] = given[tp].map { min(max($0, low), high) } ?? (latest ? high : low)
         }
         return next
     }

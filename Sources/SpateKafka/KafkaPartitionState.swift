@@ -160,10 +160,17 @@ extension KafkaStream {
             }
             var out: [[KafkaKeyedState<K, S>]] = []
             var rewinds: [KafkaTopicPartition: Int64] = [:]
-            var held = table.held.withLock { $0 }
+            // Taken out of the table while the batch runs (batches run one at a time) and put back at the end,
+            // even on a throw: each partition's dictionaries are then uniquely referenced and update in place
+            // instead of being copied whole every batch.
+            var held = table.held.withLock { h in
+                defer { h = [:] }
+                return h
+            }
+            defer { table.held.withLock { $0 = held } }
             for (i, r) in ranges.enumerated() {
                 let tp = r.topicPartition
-                var p = try held[tp] ?? table.load(tp, startingAt: r.fromOffset, time: time)
+                var p = try held.removeValue(forKey: tp) ?? table.load(tp, startingAt: r.fromOffset, time: time)
                 guard r.fromOffset == p.expected else {
                     // A batch computed twice ends where the state is; any other start means the stream and
                     // the state disagree (a snapshot moved on meanwhile): read again from the state's offset.
@@ -198,7 +205,6 @@ extension KafkaStream {
                 table.save(tp, p)
                 held[tp] = nil
             }
-            table.held.withLock { $0 = held }
             if !rewinds.isEmpty { source.rewind(rewinds) }
             return Batch(time: time, partitions: out)
         }

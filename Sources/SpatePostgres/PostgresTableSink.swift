@@ -60,15 +60,14 @@ final class PostgresTableSink: Sendable {
     @discardableResult
     func write(_ rows: [[TableValue]], time: BatchTime) async throws -> Bool {
         let layout = self.layout
-        for (i, row) in rows.enumerated() { try layout.checkRow(row, index: i, time: time, operation: operation) }
-        var params = try layout.combineByKey(rows, time: time, operation: operation).map { try textValues($0, time: time) }
+        var params = try layout.checkedRows(rows, time: time, operation: operation).map { try textValues($0, time: time) }
         if layout.mode.isKeyed {
             // Concurrent writers (a consumer group's processes) update shared keys in one order, so they wait for
             // each other instead of deadlocking.
             let keyIndexes = layout.keyColumns.map { k in layout.columns.firstIndex { $0.name == k }! }
-            params.sort { a, b in
-                keyIndexes.map { a[$0] ?? "" }.lexicographicallyPrecedes(keyIndexes.map { b[$0] ?? "" })
-            }
+            params = params.map { row in (keyIndexes.map { row[$0] ?? "" }, row) }
+                .sorted { $0.0.lexicographicallyPrecedes($1.0) }
+                .map(\.1)
         }
         let batchGuard: BatchGuard
         if let offsets {

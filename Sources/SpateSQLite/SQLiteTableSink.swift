@@ -31,8 +31,7 @@ final class SQLiteTableSink: Sendable {
     /// was already recorded and so skipped.
     @discardableResult
     func write(_ rows: [[TableValue]], time: BatchTime) async throws -> Bool {
-        for (i, row) in rows.enumerated() { try layout.checkRow(row, index: i, time: time, operation: operation) }
-        let binds = try layout.combineByKey(rows, time: time, operation: operation).map { data($0) }
+        let binds = try layout.checkedRows(rows, time: time, operation: operation).map { data($0) }
         let connection: SQLiteConnection
         do {
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent()

@@ -77,6 +77,13 @@ extension TableLayout {
         }
     }
 
+    /// A batch's rows checked (``checkRow(_:index:time:operation:)``) and combined by key
+    /// (``combineByKey(_:time:operation:)``): what a sink writes.
+    package func checkedRows(_ rows: [[TableValue]], time: BatchTime, operation: String) throws -> [[TableValue]] {
+        for (i, row) in rows.enumerated() { try checkRow(row, index: i, time: time, operation: operation) }
+        return try combineByKey(rows, time: time, operation: operation)
+    }
+
     /// A batch's checked rows (see ``checkRow(_:index:time:operation:)``) as one statement can write them, one
     /// row per key: `.append` keeps every row; `.upsert` keeps each key's last row, or with a version column the
     /// row with the highest version (the later row on a tie); `.accumulate` sums each key's values (integer
