@@ -48,6 +48,8 @@ let package = Package(
         .executableTarget(name: "NetworkWordCount", dependencies: ["Spate"], path: "Examples/NetworkWordCount"),
         .executableTarget(name: "RecoveryProbe", dependencies: ["Spate"], path: "Tests/RecoveryProbe"),
         .testTarget(name: "SpateTests", dependencies: ["Spate"]),
+        // A source written against the public API only (no @testable import): what a connector author can do.
+        .testTarget(name: "SourceAPITests", dependencies: ["Spate"]),
         .target(name: "SpateML", dependencies: ["Spate", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "SpateMLTests", dependencies: ["SpateML", "Spate"]),
         .executableTarget(

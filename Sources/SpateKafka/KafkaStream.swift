@@ -102,10 +102,9 @@ extension StreamingContext {
     ) -> KafkaStream {
         let logger = packageLogger
         let interval = batchIntervalMilliseconds
-        let (records, source) = packageInputStream(name: "kafkaStream") { allowance in
-            DirectKafkaSource(brokers: brokers, topics: topics, groupID: groupID, options: options,
-                              batchIntervalMs: interval, logger: logger, allowance: allowance)
-        }
+        let source = DirectKafkaSource(brokers: brokers, topics: topics, groupID: groupID, options: options,
+                                       batchIntervalMs: interval, logger: logger)
+        let records = inputStream(source)
         let deadLetters = options.deadLetterTopic.map {
             KafkaDeadLetters(topic: $0, brokers: brokers, settings: options.settings, logger: logger)
         }

@@ -145,7 +145,7 @@ public final class StreamingContext: Sendable {
         let recovery = state.withLock { $0.recovery }
         do {
             checkpointer = try makeCheckpointer()
-            if let recovery { try applyRecovery(recovery) }
+            if let recovery { try await applyRecovery(recovery) }
         } catch {
             state.withLock { $0.phase = .stopped }
             termination.finish(error: nil)
@@ -190,7 +190,7 @@ public final class StreamingContext: Sendable {
         var t = (from / batchIntervalMs + 1) * batchIntervalMs
         while t <= to {
             let time = BatchTime(milliseconds: t)
-            scheduler.generate(time)
+            await scheduler.generate(time)
             do {
                 try await scheduler.run(time)
             } catch {

@@ -47,10 +47,10 @@ final class BatchScheduler: Sendable {
     }
 
     /// Cuts every source's batch for `time` and records its submission.
-    func generate(_ time: BatchTime) {
+    func generate(_ time: BatchTime) async {
         let sources = context.state.withLock { $0.sources }
         var counts: [Int: Int] = [:]
-        for source in sources { counts[source.id] = source.prepare(time) }
+        for source in sources { counts[source.id] = await source.prepare(time) }
         recordRateLimits(time, sources: sources)
         let invalid = sources.reduce(0) { $0 + $1.hooks.takeInvalidCount() }
         if invalid > 0 { invalidCounts.withLock { $0[time.milliseconds] = invalid } }
@@ -161,7 +161,7 @@ final class BatchScheduler: Sendable {
                     do { try await Task.sleep(for: .milliseconds(wait)) } catch { break }
                 }
                 if Task.isCancelled { break }
-                generate(BatchTime(milliseconds: next))
+                await generate(BatchTime(milliseconds: next))
                 continuation.yield(BatchTime(milliseconds: next))
                 next += interval
             }
@@ -202,7 +202,7 @@ final class BatchScheduler: Sendable {
         if graceful, runner != nil {
             if sources.contains(where: { $0.hooks.hasPendingData() }) {
                 let next = BatchTime(milliseconds: lastGenerated.load(ordering: .relaxed) + context.batchIntervalMs)
-                generate(next)
+                await generate(next)
                 continuation.yield(next)
             }
             continuation.finish()

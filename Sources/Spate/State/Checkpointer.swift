@@ -35,7 +35,7 @@ final class Checkpointer: Sendable {
         let maxRemember = nodes.map(\.rememberMs).max() ?? 0
         let keepFrom = time.milliseconds - maxRemember - context.batchIntervalMs
         let encoders = operators.map { ($0.checkpointName, $0.snapshot()) }
-        let sourceStates = sources.mapValues { $0.checkpoint(keepFrom) }
+        let sourceSnapshots = sources.mapValues { $0.checkpoint(keepFrom) }
         let interval = context.batchIntervalMs
         let directory = self.directory
         let logger = context.logger
@@ -44,6 +44,7 @@ final class Checkpointer: Sendable {
             do {
                 var ops: [String: OperatorCheckpoint] = [:]
                 for (name, encode) in encoders { ops[name] = try encode() }
+                let sourceStates = try sourceSnapshots.mapValues { try $0() }
                 let data = CheckpointData(
                     batchIntervalMs: interval, zeroMs: zeroMs, completedMs: time.milliseconds,
                     pendingMs: pendingMs, sources: sourceStates, operators: ops,
@@ -121,7 +122,7 @@ extension StreamingContext {
     }
 
     /// Applies a checkpoint before the first batch: operator states by name, then source positions.
-    func applyRecovery(_ data: CheckpointData) throws {
+    func applyRecovery(_ data: CheckpointData) async throws {
         guard data.batchIntervalMs == batchIntervalMs else {
             throw CheckpointError.incompatible(
                 "the checkpoint was written with a batch interval of \(data.batchIntervalMs) ms, this program uses "
@@ -146,7 +147,7 @@ extension StreamingContext {
                 logger.warning("source in the checkpoint is not in this program; ignored", metadata: ["source": "\(name)"])
                 continue
             }
-            try source.restore(saved, data.completedMs)
+            try await source.restore(saved, data.completedMs)
         }
     }
 }
