@@ -180,13 +180,13 @@ final class DirectKafkaSource: StreamSource {
         switch options.startingOffsets {
         case .committed: given = try consumer.committed(partitions, timeoutMs: timeoutMs)
         case let .specific(offsets): given = offsets
-        case let .stored(store): given = try store.storedOffsets(group: groupID, partitions: partitions)
+        case let .stored(store): given = try store.storedOffsets(group: groupID, partitions: partitions).kafkaOffsets
         case .earliest: break
         case .latest: latest = true
         }
         if let store = stateOffsets.withLock({ $0 }) {
             // A partition-scoped state's snapshot wins: its state holds every record before its offset.
-            given.merge(try store.storedOffsets(group: groupID, partitions: partitions)) { _, snapshot in snapshot }
+            given.merge(try store.storedOffsets(group: groupID, partitions: partitions).kafkaOffsets) { _, snapshot in snapshot }
         }
         var next: [KafkaTopicPartition: Int64] = [:]
         let lows = try consumer.offsets(partitions, latest: false, timeoutMs: timeoutMs)

@@ -30,7 +30,7 @@ public final class KafkaStream: Sendable {
     /// store, so a restarted (or newly assigned) partition resumes after the last stored batch.
     public var batchOffsets: BatchOffsets {
         let source = self.source
-        return BatchOffsets(group: source.groupID, ranges: { source.offsetRanges(at: $0) }, rewind: { source.rewind($0) })
+        return BatchOffsets(group: source.groupID, ranges: { source.offsetRanges(at: $0) }, rewind: { source.rewind($0.kafkaOffsets) })
     }
 
     /// The partitions this process reads now: all of the topics' partitions, or in consumer-group mode the
