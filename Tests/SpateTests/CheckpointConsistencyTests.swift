@@ -68,3 +68,21 @@ import Testing
         await ssc.stop()
     }
 }
+
+/// Checkpoints of the earlier format hold a queue's or a receiver's batches as `"lo,hi"` text and positions as
+/// decimal text; a program of this version still recovers from them.
+@Suite struct EarlierCheckpointFormatTests {
+    @Test func aQueueStreamRecoversFromRangesWrittenAsText() async throws {
+        let ssc = StreamingContext(batchInterval: .seconds(1), parallelism: 1, clock: .manual)
+        let out = Collector(ssc.queueStream([[1, 2], [3], [4, 5]]))
+        let earlier = SourceCheckpoint(position: Data("2".utf8), batches: [1000: Data("0,1".utf8), 2000: Data("1,2".utf8)])
+        ssc.state.withLock {
+            $0.recovery = CheckpointData(batchIntervalMs: 1000, zeroMs: 0, completedMs: 1000, pendingMs: [2000],
+                                         sources: ["queueStream": earlier], operators: [:], writtenAtMs: 0)
+        }
+        try await ssc.start()
+        try await ssc.advance(by: .seconds(2))   // 1000 was completed; 2000 is replayed, then 3000 is cut
+        await ssc.stop()
+        #expect(out.results == [[3], [4, 5]])
+    }
+}

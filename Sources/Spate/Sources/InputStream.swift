@@ -164,7 +164,7 @@ final class SourceRecorder<S: StreamSource>: Sendable {
         do {
             position = try decoder.decode(S.Position.self, from: checkpoint.position)
             for (t, d) in checkpoint.batches.sorted(by: { $0.key < $1.key }) {
-                batches.append((t, try decoder.decode(S.Descriptor.self, from: d)))
+                batches.append((t, try Self.legacyRange(d) ?? decoder.decode(S.Descriptor.self, from: d)))
             }
         } catch {
             throw SpateError.sourceFailed(
@@ -183,6 +183,15 @@ final class SourceRecorder<S: StreamSource>: Sendable {
                 recorded.withLock { $0.replays[t] = d }
             }
         }
+    }
+
+    /// A sequence-number range as checkpoints of earlier versions wrote it for queues, rate streams and
+    /// receivers (`"lo,hi"`, not JSON), when this source's batches are such ranges; nil otherwise.
+    private static func legacyRange(_ data: Data) -> S.Descriptor? {
+        guard S.Descriptor.self == Range<Int>.self, data.first != UInt8(ascii: "[") else { return nil }
+        let bounds = String(decoding: data, as: UTF8.self).split(separator: ",").compactMap { Int($0) }
+        guard bounds.count == 2, bounds[0] <= bounds[1] else { return nil }
+        return (bounds[0]..<bounds[1]) as? S.Descriptor
     }
 
     /// Tells the source that the checkpoint `checkpoint` (its own part) is on disk.

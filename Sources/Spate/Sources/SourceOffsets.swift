@@ -63,6 +63,7 @@ public struct SourceOffset: Sendable, Hashable, Comparable, Codable, CustomStrin
     /// The position as an integer (a Kafka offset), nil when it is not one.
     public var int64Value: Int64? { Int64(value) }
 
+    /// As numbers when both values are decimal digits (offset 9 before 10), else in byte order.
     public static func < (a: Self, b: Self) -> Bool { ordered(a.value, b.value) }
 
     /// The position as written.
