@@ -24,7 +24,8 @@ import Testing
         for chunk in chunks { Pipeline.merge(&expected, chunk.counts) }
         let produced = chunks.reduce(0) { $0 + $1.messages.count }
 
-        let arguments = ["--topic", topic, "--table", table, "--group", group, "--batch-ms", "200"]
+        let arguments = ["--topic", topic, "--table", table, "--group", group, "--batch-ms", "200",
+                         "--postgres", Pipeline.postgres]
         let producer = Task.detached {
             let kafka = try KafkaProducer(brokers: Pipeline.brokers)
             for chunk in chunks {

@@ -60,7 +60,8 @@ import Testing
             runs += 1
             try? FileManager.default.removeItem(at: status(i))
             let arguments = ["--brokers", brokers, "--topic", topic, "--table", table, "--group", group,
-                             "--batch-ms", "300", "--status-file", status(i).path, "--session-timeout-ms", "6000"]
+                             "--batch-ms", "300", "--status-file", status(i).path, "--session-timeout-ms", "6000",
+                             "--postgres", Pipeline.postgres]
                 + (mode ?? ["--scale-out", work.appendingPathComponent("state").path])
             processes[i] = try Pipeline.launch(arguments, log: work.appendingPathComponent("process-\(i)-run-\(runs).log"))
         }
