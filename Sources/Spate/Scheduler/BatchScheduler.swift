@@ -120,6 +120,7 @@ final class BatchScheduler: Sendable {
         if let d = info.processingDelay { processingTimer.recordMilliseconds(d.wholeMilliseconds) }
         if let d = info.schedulingDelay { schedulingTimer.recordMilliseconds(d.wholeMilliseconds) }
         for l in listeners { l.batchCompleted(info) }
+        for case let l as any AwaitedBatchListener in listeners { await l.batchFinished(info) }
     }
 
     private func makeInfo(
