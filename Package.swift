@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "SpateSQLite", targets: ["SpateSQLite"]),
         .library(name: "SpatePostgres", targets: ["SpatePostgres"]),
         .library(name: "CampaignEvents", targets: ["CampaignEvents"]),
+        .library(name: "SpateTesting", targets: ["SpateTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -47,7 +48,12 @@ let package = Package(
         ),
         .executableTarget(name: "NetworkWordCount", dependencies: ["Spate"], path: "Examples/NetworkWordCount"),
         .executableTarget(name: "RecoveryProbe", dependencies: ["Spate"], path: "Tests/RecoveryProbe"),
-        .testTarget(name: "SpateTests", dependencies: ["Spate"]),
+        .testTarget(name: "SpateTests", dependencies: ["Spate", "SpateTesting"]),
+        // The test driver users write their programs' tests with (manual clock, inputs, outputs, crash/recover).
+        .target(name: "SpateTesting", dependencies: ["Spate"]),
+        .testTarget(name: "SpateTestingTests", dependencies: ["SpateTesting", "Spate"]),
+        // An example's own tests, written with SpateTesting as a user would.
+        .testTarget(name: "ExampleTests", dependencies: ["NetworkWordCount", "SpateTesting", "Spate"]),
         .target(name: "SpateML", dependencies: ["Spate", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "SpateMLTests", dependencies: ["SpateML", "Spate"]),
         .executableTarget(
