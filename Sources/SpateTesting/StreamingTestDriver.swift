@@ -105,20 +105,21 @@ public final class StreamingTestDriver: Sendable {
 
     /// The input named `name` (defined by the program with `t.input(name, of:)`).
     public func input<T: Sendable>(_ name: String, of type: T.Type = T.self) throws -> TestInput<T> {
-        guard let any = state.withLock({ $0.inputs[name] }) else { throw SpateTestingError.unknown(kind: "input", name: name) }
-        guard let input = any as? TestInput<T> else {
-            throw SpateTestingError.typeMismatch(name: name, expected: "\(T.self)", actual: Self.elementName(of: any))
-        }
-        return input
+        try lookup(\.inputs, "input", name)
     }
 
     /// The output named `name` (defined by the program with `t.output(name, stream)`).
     public func output<T: Sendable>(_ name: String, of type: T.Type = T.self) throws -> TestOutput<T> {
-        guard let any = state.withLock({ $0.outputs[name] }) else { throw SpateTestingError.unknown(kind: "output", name: name) }
-        guard let output = any as? TestOutput<T> else {
-            throw SpateTestingError.typeMismatch(name: name, expected: "\(T.self)", actual: Self.elementName(of: any))
+        try lookup(\.outputs, "output", name)
+    }
+
+    private func lookup<E: Sendable>(
+        _ table: KeyPath<State, [String: any Sendable]> & Sendable, _ kind: String, _ name: String
+    ) throws -> E {
+        guard let any = state.withLock({ $0[keyPath: table][name] }) else {
+            throw SpateTestingError.unknown(kind: kind, name: name)
         }
-        return output
+        return try Self.cast(any, name)
     }
 
     /// Ends the running program as a crash would: no graceful stop, no final checkpoint; what was checkpointed
@@ -171,34 +172,28 @@ public final class StreamingTestDriver: Sendable {
 
     /// The input for this run: the one of an earlier run under the same name, or a new one.
     func attachInput<T: Sendable>(_ name: String, of type: T.Type, to ssc: StreamingContext) throws -> DStream<T> {
-        let input = try state.withLock { s throws -> TestInput<T> in
-            guard let existing = s.inputs[name] else {
-                let input = TestInput<T>(name: name)
-                s.inputs[name] = input
-                return input
-            }
-            guard let input = existing as? TestInput<T> else {
-                throw SpateTestingError.typeMismatch(name: name, expected: "\(T.self)", actual: Self.elementName(of: existing))
-            }
-            return input
-        }
+        let input = try entry(\.inputs, name) { TestInput<T>(name: name) }
         return withCheckpointInterval(input.stream(in: ssc))
     }
 
     /// The output for this run: the one of an earlier run under the same name, or a new one.
     func attachOutput<T: Sendable>(_ name: String, _ stream: DStream<T>) throws {
-        let output = try state.withLock { s throws -> TestOutput<T> in
-            guard let existing = s.outputs[name] else {
-                let output = TestOutput<T>(name: name)
-                s.outputs[name] = output
-                return output
-            }
-            guard let output = existing as? TestOutput<T> else {
-                throw SpateTestingError.typeMismatch(name: name, expected: "\(T.self)", actual: Self.elementName(of: existing))
-            }
-            return output
-        }
+        let output = try entry(\.outputs, name) { TestOutput<T>(name: name) }
         withCheckpointInterval(stream).foreachBatch { batch, time in output.record(batch.collect(), at: time) }
+    }
+
+    /// The entry `name` of `table` made by an earlier run of the program, or a new one from `make`.
+    private func entry<E: Sendable>(
+        _ table: WritableKeyPath<State, [String: any Sendable]> & Sendable, _ name: String, make: () -> E
+    ) throws -> E {
+        try state.withLock { s throws -> E in
+            guard let existing = s[keyPath: table][name] else {
+                let made = make()
+                s[keyPath: table][name] = made
+                return made
+            }
+            return try Self.cast(existing, name)
+        }
     }
 
     @discardableResult
@@ -207,11 +202,19 @@ public final class StreamingTestDriver: Sendable {
         return stream.checkpoint(interval: batchInterval * checkpointEvery)
     }
 
-    private static func elementName(of any: any Sendable) -> String {
-        let name = "\(type(of: any))"
-        // "TestInput<Int>" -> "Int"
-        guard let open = name.firstIndex(of: "<"), name.last == ">" else { return name }
-        return String(name[name.index(after: open)..<name.index(before: name.endIndex)])
+    /// `entry` as an `E` (a `TestInput<T>` or `TestOutput<T>`), or an error naming both element types.
+    private static func cast<E>(_ entry: any Sendable, _ name: String) throws -> E {
+        guard let typed = entry as? E else {
+            throw SpateTestingError.typeMismatch(
+                name: name, expected: elementName("\(E.self)"), actual: elementName("\(type(of: entry))"))
+        }
+        return typed
+    }
+
+    /// "TestInput<Int>" -> "Int".
+    private static func elementName(_ typeName: String) -> String {
+        guard let open = typeName.firstIndex(of: "<"), typeName.last == ">" else { return typeName }
+        return String(typeName[typeName.index(after: open)..<typeName.index(before: typeName.endIndex)])
     }
 }
 
