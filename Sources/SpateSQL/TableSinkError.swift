@@ -33,6 +33,7 @@ public enum TableSinkError: Error, CustomStringConvertible {
         }
     }
 
+    /// What failed, the error underneath, and what to change.
     public var description: String {
         switch self {
         case let .connectionFailed(operation, database, error):

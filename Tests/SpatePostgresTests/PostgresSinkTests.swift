@@ -222,4 +222,16 @@ import Testing
         #expect(try await Self.dump(db, "SELECT key, value FROM \(table)") == [["a", "1"]])
         try await db.query("DROP TABLE \(table)")
     }
+
+    @Test func libpqRunsOnTheThreadsForBlockingCallsNotOnTheCooperativePool() async throws {
+        guard let db = await Self.connect() else { return }
+        // BlockingIO's threads are NIOThreadPool's, named "TP-#<n>"; the cooperative pool's threads are not.
+        let names = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<4 { group.addTask { try await db.withSession { _ in Thread.current.name ?? "" } } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(names.count == 4)
+        #expect(names.allSatisfy { $0.hasPrefix("TP-#") }, "libpq ran on \(names)")
+        await db.close()
+    }
 }
