@@ -10,9 +10,9 @@ let package = Package(
         .library(name: "SpateML", targets: ["SpateML"]),
         .library(name: "SpateDashboard", targets: ["SpateDashboard"]),
         .library(name: "SpateKafka", targets: ["SpateKafka"]),
+        .library(name: "SpateSQL", targets: ["SpateSQL"]),
         .library(name: "SpateSQLite", targets: ["SpateSQLite"]),
         .library(name: "SpatePostgres", targets: ["SpatePostgres"]),
-        .library(name: "CampaignEvents", targets: ["CampaignEvents"]),
         .library(name: "SpateTesting", targets: ["SpateTesting"]),
     ],
     dependencies: [
@@ -94,21 +94,25 @@ let package = Package(
         .testTarget(name: "SpateKafkaTests", dependencies: ["SpateKafka", "Spate"]),
         .executableTarget(
             name: "KafkaWordCount", dependencies: ["Spate", "SpateKafka"], path: "Examples/KafkaWordCount"),
+        // The table sinks' vocabulary (layouts, columns, values, write modes) and their SQL dialects; no C library.
+        .target(name: "SpateSQL", dependencies: ["Spate"]),
+        .testTarget(name: "SpateSQLTests", dependencies: ["SpateSQL", "Spate"]),
         // SQLite sink over sqlite-nio (bundles SQLite; no system library).
-        .target(name: "SpateSQLite", dependencies: ["Spate", .product(name: "SQLiteNIO", package: "sqlite-nio")]),
+        .target(
+            name: "SpateSQLite",
+            dependencies: ["Spate", "SpateSQL", .product(name: "SQLiteNIO", package: "sqlite-nio")]),
         .testTarget(
             name: "SpateSQLiteTests",
             dependencies: ["SpateSQLite", "Spate", .product(name: "SQLiteNIO", package: "sqlite-nio")]),
         // PostgreSQL sink over Debian's libpq (apt install libpq-dev; scripts/postgres.sh installs it).
         .systemLibrary(
             name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
-        .target(name: "SpatePostgres", dependencies: ["Spate", "CLibPQ"]),
+        .target(name: "SpatePostgres", dependencies: ["Spate", "SpateSQL", "CLibPQ"]),
         .testTarget(name: "SpatePostgresTests", dependencies: ["SpatePostgres", "Spate"]),
-        .target(name: "CampaignEvents", dependencies: ["SpateKafka"], path: "Examples/CampaignEvents"),
         .executableTarget(
             name: "KafkaCampaignCounts",
             dependencies: [
-                "Spate", "SpateKafka", "SpatePostgres", "CampaignEvents",
+                "Spate", "SpateKafka", "SpatePostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/KafkaCampaignCounts"),
