@@ -32,11 +32,14 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
 public final class PostgresConnection: Sendable {
     /// The libpq connection string, e.g. `host=127.0.0.1 port=5432 user=postgres dbname=spate`.
     public let conninfo: String
+    /// `conninfo` without its password, as errors and logs show it.
+    public let redactedConninfo: String
     private let handle: Mutex<OpaquePointer?>
 
     /// A connection to `conninfo` (libpq's `key=value` or `postgresql://` form); it connects on first use.
     public init(_ conninfo: String) {
         self.conninfo = conninfo
+        self.redactedConninfo = RedactedConninfo.redact(conninfo)
         self.handle = Mutex(nil)
     }
 
@@ -99,7 +102,7 @@ public final class PostgresConnection: Sendable {
             let message = Self.clean(PQerrorMessage(c))
             PQfinish(c)
             throw PostgresError(
-                message: "cannot connect to '\(conninfo)': \(message)", sqlState: nil, connectionLost: true)
+                message: "cannot connect to '\(RedactedConninfo.redact(conninfo))': \(message)", sqlState: nil, connectionLost: true)
         }
         // Server notices (e.g. "relation already exists, skipping") would go to stderr: drop them.
         PQsetNoticeProcessor(c, { _, _ in }, nil)

@@ -33,7 +33,7 @@ final class PostgresTableSink: TableWriter {
     }
 
     private var operation: String { "saveToPostgres(\(layout.table))" }
-    private var database: String { "PostgreSQL '\(connection.conninfo)'" }
+    private var database: String { "PostgreSQL '\(connection.redactedConninfo)'" }
 
     /// Connects, then creates the tables if missing and verifies them (retrying a lost connection).
     func open() async throws {
