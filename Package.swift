@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "SpateTesting", dependencies: ["Spate"]),
         .testTarget(name: "SpateTestingTests", dependencies: ["SpateTesting", "Spate"]),
         // An example's own tests, written with SpateTesting as a user would.
-        .testTarget(name: "ExampleTests", dependencies: ["NetworkWordCount", "SpateTesting", "Spate"]),
+        .testTarget(name: "ExampleTests", dependencies: ["NetworkWordCount", "spate", "SpateTesting", "Spate"]),
         .target(name: "SpateML", dependencies: ["Spate", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "SpateMLTests", dependencies: ["SpateML", "Spate"]),
         .executableTarget(
