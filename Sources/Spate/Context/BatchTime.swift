@@ -19,7 +19,7 @@ public struct BatchTime: Hashable, Comparable, Sendable, CustomStringConvertible
 extension Duration {
     /// Whole milliseconds of this duration (sub-millisecond parts are dropped).
     /// Saturates at `Int.max` / `Int.min` milliseconds (about 292 million years) instead of trapping.
-    var wholeMilliseconds: Int {
+    package var wholeMilliseconds: Int {
         let c = components
         let (ms, overflow) = c.seconds.multipliedReportingOverflow(by: 1000)
         guard !overflow else { return c.seconds < 0 ? Int.min : Int.max }
