@@ -1,4 +1,5 @@
 import Spate
+import SpateSQL
 
 /// Source offsets stored with a table's batches in `spate_offsets("table", group_id, topic, partition,
 /// until_offset, committed_at)`: one row per (table, consumer group, source partition) holding the position
@@ -7,7 +8,7 @@ import Spate
 /// id) in `partition` and its position (an offset, a sequence number) in `until_offset`, all as text.
 enum PostgresOffsets {
     /// The quoted offsets table.
-    static let table = PostgresSchema.quote(TableLayout.offsetsTable)
+    static let table = PostgresSchema.dialect.quote(TableLayout.offsetsTable)
 
     /// How to bring a table of the earlier format (integer partition, bigint offset) to this one.
     static let migration = "ALTER TABLE \(table) ALTER COLUMN \"partition\" TYPE text, ALTER COLUMN until_offset TYPE text"
