@@ -28,7 +28,7 @@ public enum KafkaAssignment: Sendable, Equatable {
     /// group id and the coordinator splits the partitions between them, moving a partition to the others
     /// when its process stops or dies (after the group's session timeout) and back when it returns. Each
     /// partition newly assigned starts from `startingOffsets` (asked again at every assignment), or from the
-    /// snapshot of a partition-scoped state (`KafkaStream.updateStateByKey(stateDirectory:...)`).
+    /// snapshot of a partition-scoped state (`KafkaStream.partitionedUpdateStateByKey(stateDirectory:snapshotInterval:extract:update:)`).
     case consumerGroup
 }
 
