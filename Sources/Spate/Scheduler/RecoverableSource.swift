@@ -107,12 +107,8 @@ extension StreamingContext {
                 }
             },
             written: { source.checkpointWritten($0) })
-        state.withLock { s in
-            var key = name
-            var n = 1
-            while s.recoverableSources[key] != nil { n += 1; key = "\(name)#\(n)" }
-            s.recoverableSources[key] = RecoverableSourceHandle(
-                name: key, checkpoint: handle.checkpoint, restore: handle.restore, written: handle.written)
+        graph.addRecoverableSource(named: name) { key in
+            RecoverableSourceHandle(name: key, checkpoint: handle.checkpoint, restore: handle.restore, written: handle.written)
         }
         return stream
     }

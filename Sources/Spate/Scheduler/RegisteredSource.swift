@@ -19,7 +19,7 @@ struct RegisteredSource: Sendable {
     let name: String
     let hooks: SourceHooks
     /// Cuts and stores the batch for `time`; returns its record count.
-    let prepare: @Sendable (BatchTime) -> Int
+    let prepare: @Sendable (BatchTime) async -> Int
 }
 
 extension StreamingContext {

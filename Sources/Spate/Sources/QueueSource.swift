@@ -103,13 +103,13 @@ extension StreamingContext {
     public func queueStream<T: Sendable>(
         _ queue: QueueSource<T>, oneAtATime: Bool = true, default defaultBatch: [T]? = nil
     ) -> DStream<T> {
-        if state.withLock({ $0.checkpointDirectory }) != nil { queue.retainTaken() }
+        if checkpointDirectory != nil { queue.retainTaken() }
         return recoverableInputStream(
             name: "queueStream",
             hooks: SourceHooks(
                 start: { [self] in
                     // checkpoint(directory:) may come after queueStream(_:) in the program.
-                    if state.withLock({ $0.checkpointDirectory }) != nil { queue.retainTaken() }
+                    if checkpointDirectory != nil { queue.retainTaken() }
                 },
                 hasPendingData: { queue.pending > 0 }),
             source: RecoverableQueueSource(

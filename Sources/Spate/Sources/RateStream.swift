@@ -59,7 +59,7 @@ final class RateSource: Sendable {
 
     /// The values of the batch at `time`.
     func cutRange(_ time: BatchTime) -> Range<Int> {
-        let zero = context.state.withLock { $0.zeroMs }
+        let zero = context.zeroTimeMs
         let due = total(afterMs: time.milliseconds - zero)
         let allowance = rateLimiter.allowance()
         let range = emitted.withLock { next -> Range<Int> in

@@ -393,11 +393,7 @@ extension StreamingContext {
 extension StreamingContext {
     /// The key a new recoverable source named `name` gets (`name`, or `name#n` when taken).
     func recoverableSourceKey(_ name: String) -> String {
-        state.withLock { s in
-            var key = name, n = 1
-            while s.recoverableSources[key] != nil { n += 1; key = "\(name)#\(n)" }
-            return key
-        }
+        graph.recoverableSourceKey(name)
     }
 
     /// Opens `buffer`'s write-ahead log under the checkpoint directory, when there is one and the records
@@ -406,7 +402,7 @@ extension StreamingContext {
         let key = recoverableSourceKey(name)
         let folder = String(key.map { $0.isLetter || $0.isNumber ? $0 : "_" })
         return { [self] in
-            guard let dir = state.withLock({ $0.checkpointDirectory }) else { return }
+            guard let dir = checkpointDirectory else { return }
             guard DynamicCodable.isCodable(E.self) else {
                 logger.warning("received records are not write-ahead logged: the element type is not Codable",
                                metadata: ["source": "\(key)", "type": "\(E.self)"])
