@@ -95,8 +95,10 @@ public final class StreamingContext: Sendable {
 
     /// Starts the sources and the batch loop.
     ///
-    /// Throws if the context was already started, if no output operation is defined, if an operator was
-    /// defined invalidly, or if a source cannot start (bind, connect, open its directory).
+    /// Throws `SpateError` if the context was already started, if no output operation is defined, if an
+    /// operator was defined invalidly, or if a source cannot start (bind, connect, open its directory);
+    /// `CheckpointError` if the program cannot be checkpointed or does not match the checkpoint it resumes
+    /// from (see `getOrCreate(checkpoint:create:)`).
     public func start() async throws {
         let recovery = try state.withLock { s throws -> CheckpointData? in
             guard s.phase == .initialized else { throw SpateError.alreadyStarted }
