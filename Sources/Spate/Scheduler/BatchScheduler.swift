@@ -141,8 +141,7 @@ final class BatchScheduler: Sendable {
 
     private func drain(graceful: Bool, timeout: Duration?) async {
         let (timer, runner) = tasks.withLock { $0 }
-        timer?.cancel()
-        _ = await timer?.value
+        if let timer { await generator.stopTicking(timer) }
         guard graceful, let runner else {
             continuation.finish()
             runner?.cancel()

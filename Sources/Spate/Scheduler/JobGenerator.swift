@@ -38,6 +38,7 @@ final class JobGenerator: Sendable {
     private let listeners: StreamingListenerBus
     private let rateControl: RateControl
     private let lastGenerated: Atomic<Int>
+    private let timer = Mutex(TimerPhase.waiting)
 
     /// A generator whose first batch comes after `resumeAfterMs` (the zero time, or the time of the
     /// checkpoint recovered from).
@@ -70,21 +71,43 @@ final class JobGenerator: Sendable {
     }
 
     /// The system clock's timer: generates the batch of every interval after the last generated one, on
-    /// time, and hands it to `deliver`, until the calling task is cancelled.
+    /// time, and hands it to `deliver`, until `stopTicking` stops it.
     func tick(deliver: @Sendable (GeneratedBatch) -> Void) async {
         let interval = graph.batchIntervalMs
         var next = lastGeneratedMs + interval
-        while !Task.isCancelled {
+        while true {
             let wait = next - StreamingContext.wallClockMs()
             if wait > 0 {
                 do { try await Task.sleep(for: .milliseconds(wait)) } catch { break }
             }
-            if Task.isCancelled { break }
-            let time = BatchTime(milliseconds: next)
-            // In a task of its own, so stopping the timer (cancelling this task) never interrupts a cut
-            // half-way: the records a cut takes from its source always reach the batch.
-            deliver(await Task { await self.generate(time) }.value)
+            guard timer.withLock({ $0.enter(.generating) }) else { break }
+            deliver(await generate(BatchTime(milliseconds: next)))
+            guard timer.withLock({ $0.enter(.waiting) }) else { break }
             next += interval
         }
+    }
+
+    /// Stops the timer task running `tick` and waits for it to end. A timer waiting for its next tick is
+    /// cancelled; one in the middle of a generation is not (a cut is never interrupted half-way: the records
+    /// it takes from its sources always reach the batch) and ends once the batch is delivered.
+    func stopTicking(_ task: Task<Void, Never>) async {
+        let waiting = timer.withLock { t -> Bool in
+            defer { t = .stopped }
+            return t == .waiting
+        }
+        if waiting { task.cancel() }
+        await task.value
+    }
+}
+
+/// What the system clock's timer is doing, so stopping it cancels a sleep but never a cut.
+private enum TimerPhase: Sendable {
+    case waiting, generating, stopped
+
+    /// Moves to `phase` unless stopped; returns whether the timer goes on.
+    mutating func enter(_ phase: TimerPhase) -> Bool {
+        guard self != .stopped else { return false }
+        self = phase
+        return true
     }
 }
