@@ -10,9 +10,10 @@ let package = Package(
         .library(name: "SpateML", targets: ["SpateML"]),
         .library(name: "SpateDashboard", targets: ["SpateDashboard"]),
         .library(name: "SpateKafka", targets: ["SpateKafka"]),
+        .library(name: "SpateSQL", targets: ["SpateSQL"]),
         .library(name: "SpateSQLite", targets: ["SpateSQLite"]),
         .library(name: "SpatePostgres", targets: ["SpatePostgres"]),
-        .library(name: "CampaignEvents", targets: ["CampaignEvents"]),
+        .library(name: "SpateTesting", targets: ["SpateTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -47,7 +48,12 @@ let package = Package(
         ),
         .executableTarget(name: "NetworkWordCount", dependencies: ["Spate"], path: "Examples/NetworkWordCount"),
         .executableTarget(name: "RecoveryProbe", dependencies: ["Spate"], path: "Tests/RecoveryProbe"),
-        .testTarget(name: "SpateTests", dependencies: ["Spate"]),
+        .testTarget(name: "SpateTests", dependencies: ["Spate", "SpateTesting"]),
+        // The test driver users write their programs' tests with (manual clock, inputs, outputs, crash/recover).
+        .target(name: "SpateTesting", dependencies: ["Spate"]),
+        .testTarget(name: "SpateTestingTests", dependencies: ["SpateTesting", "Spate"]),
+        // An example's own tests, written with SpateTesting as a user would.
+        .testTarget(name: "ExampleTests", dependencies: ["NetworkWordCount", "spate", "SpateTesting", "Spate"]),
         .target(name: "SpateML", dependencies: ["Spate", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "SpateMLTests", dependencies: ["SpateML", "Spate"]),
         .executableTarget(
@@ -88,21 +94,25 @@ let package = Package(
         .testTarget(name: "SpateKafkaTests", dependencies: ["SpateKafka", "Spate"]),
         .executableTarget(
             name: "KafkaWordCount", dependencies: ["Spate", "SpateKafka"], path: "Examples/KafkaWordCount"),
+        // The table sinks' vocabulary (layouts, columns, values, write modes) and their SQL dialects; no C library.
+        .target(name: "SpateSQL", dependencies: ["Spate"]),
+        .testTarget(name: "SpateSQLTests", dependencies: ["SpateSQL", "Spate"]),
         // SQLite sink over sqlite-nio (bundles SQLite; no system library).
-        .target(name: "SpateSQLite", dependencies: ["Spate", .product(name: "SQLiteNIO", package: "sqlite-nio")]),
+        .target(
+            name: "SpateSQLite",
+            dependencies: ["Spate", "SpateSQL", .product(name: "SQLiteNIO", package: "sqlite-nio")]),
         .testTarget(
             name: "SpateSQLiteTests",
             dependencies: ["SpateSQLite", "Spate", .product(name: "SQLiteNIO", package: "sqlite-nio")]),
         // PostgreSQL sink over Debian's libpq (apt install libpq-dev; scripts/postgres.sh installs it).
         .systemLibrary(
             name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
-        .target(name: "SpatePostgres", dependencies: ["Spate", "CLibPQ"]),
+        .target(name: "SpatePostgres", dependencies: ["Spate", "SpateSQL", "CLibPQ"]),
         .testTarget(name: "SpatePostgresTests", dependencies: ["SpatePostgres", "Spate"]),
-        .target(name: "CampaignEvents", dependencies: ["SpateKafka"], path: "Examples/CampaignEvents"),
         .executableTarget(
             name: "KafkaCampaignCounts",
             dependencies: [
-                "Spate", "SpateKafka", "SpatePostgres", "CampaignEvents",
+                "Spate", "SpateKafka", "SpatePostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/KafkaCampaignCounts"),

@@ -82,6 +82,8 @@ def main():
         driver.get(args.url)
         wait_for("the push stream to connect",
                  lambda: driver.execute_script("return document.getElementById('status').textContent") == "live")
+        if "token" in driver.current_url:
+            fail("the token stayed in the address bar (and the history): %s" % driver.current_url)
         charts = wait_for("the result charts", lambda: (lambda c: c if c and c["bars"] else None)(read_charts(driver)))
         n1 = check_values(charts, args.log)
         first = charts["barTime"]

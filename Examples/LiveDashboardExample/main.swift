@@ -3,7 +3,7 @@ import Spate
 import SpateDashboard
 
 // A pipeline with a live dashboard, used by scripts/browser-test.sh and handy to try the dashboard:
-// `swift run LiveDashboardExample [port] [batch-ms]`.
+// `swift run LiveDashboardExample [port] [batch-ms] [token]` (with a token, open the URL it prints).
 //
 // Batch k holds, for n = (k - 1) % 50 + 1, the words "alpha" x 3n, "beta" x 2n and "gamma" x n, so the bar chart of
 // per-batch counts must show alpha = 3n, beta = 2n, gamma = n for the batch it is labelled with, and the
@@ -15,6 +15,7 @@ import SpateDashboard
 let arguments = CommandLine.arguments
 let port = arguments.count > 1 ? Int(arguments[1]) ?? 4040 : 4040
 let batchMs = arguments.count > 2 ? Int(arguments[2]) ?? 1000 : 1000
+let token = arguments.count > 3 ? arguments[3] : nil
 
 let ssc = StreamingContext(batchInterval: .milliseconds(batchMs), parallelism: 2)
 let batches: [[String]] = (1...3000).map { k in
@@ -32,7 +33,7 @@ counts.foreachBatch { batch, time in
     say("batch \(time.milliseconds) n=\(n)")
 }
 
-let dashboard = try await ssc.dashboard(port: port)
+let dashboard = try await ssc.dashboard(port: port, token: token)
 say("dashboard: \(dashboard.url)")
 try await ssc.start()
 try await ssc.awaitTermination()

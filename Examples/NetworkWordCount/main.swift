@@ -7,11 +7,7 @@ let host = arguments.count > 1 ? arguments[1] : "127.0.0.1"
 let port = arguments.count > 2 ? Int(arguments[2]) ?? 9999 : 9999
 
 let ssc = StreamingContext(batchInterval: .seconds(1))
-let lines = ssc.socketTextStream(host: host, port: port)
-let counts = lines
-    .flatMap { $0.split(separator: " ").map(String.init) }
-    .map { ($0, 1) }
-    .reduceByKey(+)
+let counts = wordCounts(ssc.socketTextStream(host: host, port: port))
 counts.print()
 try await ssc.start()
 try await ssc.awaitTermination()

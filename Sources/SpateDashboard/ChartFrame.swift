@@ -22,4 +22,6 @@ struct ChartFrame: Codable, Sendable, Equatable {
     var points: [Point]? = nil
     var columns: [String]? = nil
     var rows: [[String]]? = nil
+    /// NaN or infinite values of the batch left out of the chart (nil when there were none).
+    var nonFinite: Int? = nil
 }

@@ -5,10 +5,12 @@ import NIOCore
 /// and Prometheus' `/metrics`.
 enum DashboardRoutes {
     static func router(
-        listener: StreamingJobProgressListener, token: String?
+        listener: StreamingJobProgressListener, token: String?, loopback: Bool
     ) -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: NotFoundMiddleware())
+        if loopback { router.add(middleware: HostCheckMiddleware()) }
         if let token { router.add(middleware: TokenMiddleware(token: token)) }
 
         router.get("/") { _, _ in JSONResponse.text(DashboardPage.html, contentType: "text/html; charset=utf-8") }

@@ -3,8 +3,14 @@ import Hummingbird
 
 /// Builds the dashboard's responses: JSON bodies, and errors as JSON (`{"error": ..., "status": ...}`).
 enum JSONResponse {
+    /// A JSON body; a value that cannot be encoded is a 500 with the reason, never a silent `null`.
     static func ok(_ value: some Encodable) -> Response {
-        let data = (try? JSONEncoder().encode(value)) ?? Data("null".utf8)
+        let data: Data
+        do {
+            data = try JSONEncoder().encode(value)
+        } catch {
+            return Self.error(.internalServerError, "the response could not be encoded as JSON: \(error)")
+        }
         return Response(
             status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))

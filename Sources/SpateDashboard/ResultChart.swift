@@ -19,12 +19,20 @@ final class ResultChart: Sendable {
     }
 
     /// A keyed stream's batch: values of equal labels add up.
+    /// NaN and infinite values cannot be drawn (nor written as JSON): they are left out and counted in the
+    /// frame's `nonFinite`, which the page shows beside the chart.
     func keyedFrame(_ pairs: [(String, Double)], at time: BatchTime) -> ChartFrame {
         var sums: [String: Double] = [:]
         sums.reserveCapacity(pairs.count)
-        for (label, value) in pairs { sums[label, default: 0] += value }
+        var nonFinite = 0
+        for (label, value) in pairs {
+            if value.isFinite { sums[label, default: 0] += value } else { nonFinite += 1 }
+        }
+        // Finite values can still add up to infinity.
+        for (label, sum) in sums where !sum.isFinite { sums[label] = nil; nonFinite += 1 }
         let ranked = sums.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
         var frame = ChartFrame(title: chart.title, kind: chart.kind, batchTime: time.milliseconds)
+        if nonFinite > 0 { frame.nonFinite = nonFinite }
         switch chart {
         case .bar:
             frame.bars = ranked.prefix(topK).map { ChartFrame.Bar(label: $0.key, value: $0.value) }
@@ -39,9 +47,13 @@ final class ResultChart: Sendable {
     }
 
     /// A numeric stream's batch: its sum is the batch's figure.
-    func numericFrame(_ values: [Double], at time: BatchTime) -> ChartFrame {
-        let sum = values.reduce(0, +)
+    func numericFrame(_ all: [Double], at time: BatchTime) -> ChartFrame {
+        let values = all.filter(\.isFinite)
+        var sum = values.reduce(0, +)
+        var nonFinite = all.count - values.count
+        if !sum.isFinite { sum = 0; nonFinite += 1 }
         var frame = ChartFrame(title: chart.title, kind: chart.kind, batchTime: time.milliseconds)
+        if nonFinite > 0 { frame.nonFinite = nonFinite }
         switch chart {
         case .bar:
             let points = append(ChartFrame.Point(time: time.milliseconds, values: ["value": sum]), keep: topK)

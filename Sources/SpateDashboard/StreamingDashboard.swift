@@ -38,10 +38,11 @@ public final class StreamingDashboard: Sendable {
         self.server = Mutex(server)
     }
 
-    /// The page's address, with the token when one is set: open it in a browser.
+    /// The page's address, with the token (in the fragment, which no server sees) when one is set: open it in a
+    /// browser.
     public var url: String {
         let shown = host.contains(":") ? "[\(host)]" : (host == "0.0.0.0" ? "127.0.0.1" : host)
-        return "http://\(shown):\(port)/" + (token.map { "?token=\($0)" } ?? "")
+        return "http://\(shown):\(port)/" + (token.map { "#token=\($0)" } ?? "")
     }
 
     /// Pages connected now.
@@ -79,7 +80,7 @@ public final class StreamingDashboard: Sendable {
         logger.logLevel = .warning
         let (started, signal) = AsyncStream.makeStream(of: Result<Int, any Error>.self)
         let app = Application(
-            router: DashboardRoutes.router(listener: listener, token: token),
+            router: DashboardRoutes.router(listener: listener, token: token, loopback: isLoopback(host)),
             configuration: .init(address: .hostname(host, port: port), serverName: "Spate"),
             onServerRunning: { channel in signal.yield(.success(channel.localAddress?.port ?? port)) },
             logger: logger)
@@ -106,7 +107,5 @@ public final class StreamingDashboard: Sendable {
     }
 
     /// Whether `host` is reachable only from this machine.
-    static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
-    }
+    static func isLoopback(_ host: String) -> Bool { LoopbackAddress.isLoopback(host) }
 }

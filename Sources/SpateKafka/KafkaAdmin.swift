@@ -1,20 +1,32 @@
+import Spate
+
 /// Topic administration (the Admin API), for programs and tests that create their topics.
 public enum KafkaAdmin {
     /// Creates `topic` with `partitions` partitions on `brokers`; a topic that exists already is fine.
-    /// Throws `KafkaError` when the broker does not answer within `timeout` or refuses.
+    /// `settings` are librdkafka client settings (`security.protocol`, `sasl.*`, `ssl.*`, ...), as for the
+    /// streams, so a secured cluster can be reached. Throws `KafkaError` when the broker does not answer within
+    /// `timeout` or refuses.
     public static func createTopic(
         _ topic: String, partitions: Int, brokers: String, replicationFactor: Int = 1,
-        timeout: Duration = .seconds(10)
+        timeout: Duration = .seconds(10), settings: [String: String] = [:]
     ) throws {
-        let client = try RdKafkaProducer(brokers: brokers)
+        let client = try RdKafkaProducer(brokers: brokers, settings: settings)
         try client.createTopic(topic, partitions: partitions, replicationFactor: replicationFactor,
-                               timeoutMs: Int32(clamping: Int(timeout / .milliseconds(1))))
+                               timeoutMs: timeout.kafkaTimeoutMilliseconds)
     }
 
-    /// Deletes `topic` on `brokers`; a topic that does not exist is fine. Throws `KafkaError` when the broker
-    /// does not answer within `timeout` or refuses.
-    public static func deleteTopic(_ topic: String, brokers: String, timeout: Duration = .seconds(10)) throws {
-        let client = try RdKafkaProducer(brokers: brokers)
-        try client.deleteTopic(topic, timeoutMs: Int32(clamping: Int(timeout / .milliseconds(1))))
+    /// Deletes `topic` on `brokers`; a topic that does not exist is fine. `settings` as for `createTopic`.
+    /// Throws `KafkaError` when the broker does not answer within `timeout` or refuses.
+    public static func deleteTopic(
+        _ topic: String, brokers: String, timeout: Duration = .seconds(10), settings: [String: String] = [:]
+    ) throws {
+        let client = try RdKafkaProducer(brokers: brokers, settings: settings)
+        try client.deleteTopic(topic, timeoutMs: timeout.kafkaTimeoutMilliseconds)
     }
+}
+
+extension Duration {
+    /// The duration as librdkafka's `int` milliseconds: clamped, never a trap (a huge or negative duration is
+    /// the largest or smallest timeout librdkafka takes).
+    var kafkaTimeoutMilliseconds: Int32 { Int32(clamping: wholeMilliseconds) }
 }

@@ -37,17 +37,25 @@ final class KafkaDeadLetters: Sendable {
     func send(_ record: KafkaRecord, reason: String) {
         let letter = ProducerRecord(
             topic: topic, partition: nil, key: record.key, value: record.value,
-            headers: record.headers + [
-                KafkaHeader(name: "spate.error", string: reason),
-                KafkaHeader(name: "spate.topic", string: record.topic),
-                KafkaHeader(name: "spate.partition", string: "\(record.partition)"),
-                KafkaHeader(name: "spate.offset", string: "\(record.offset)"),
-            ])
+            headers: Self.headers(of: record, reason: reason))
         do {
             try client().send(letter, tracker: tracker.withLock { $0 })
         } catch {
             logger.error("cannot queue a dead letter", metadata: ["topic": "\(topic)", "error": "\(error)"])
             tracker.withLock { $0.reportFailure("\(error)") }
+        }
+    }
+
+    /// Spate's headers first (reason and origin), then the record's own. A producer's headers named `spate.*`
+    /// are kept as `producer.spate.*`: they cannot pass for Spate's, whichever occurrence a reader takes.
+    static func headers(of record: KafkaRecord, reason: String) -> [KafkaHeader] {
+        [
+            KafkaHeader(name: "spate.error", string: reason),
+            KafkaHeader(name: "spate.topic", string: record.topic),
+            KafkaHeader(name: "spate.partition", string: "\(record.partition)"),
+            KafkaHeader(name: "spate.offset", string: "\(record.offset)"),
+        ] + record.headers.map { header in
+            header.name.hasPrefix("spate.") ? KafkaHeader(name: "producer." + header.name, value: header.value) : header
         }
     }
 

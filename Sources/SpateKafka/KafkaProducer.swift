@@ -1,3 +1,5 @@
+import Spate
+
 /// A Kafka producer for programs and tests: `send` writes messages with the idempotent producer and
 /// returns when every one is acknowledged.
 ///
@@ -19,6 +21,6 @@ public final class KafkaProducer: Sendable {
     public func send(_ messages: [KafkaMessage], to topic: String, timeout: Duration = .seconds(30)) throws {
         try client.sendAll(
             messages.map { ProducerRecord(topic: topic, partition: $0.partition, key: $0.key, value: $0.value, headers: $0.headers) },
-            topic: topic, timeoutMs: Int32(clamping: Int(timeout / .milliseconds(1))))
+            topic: topic, timeoutMs: timeout.kafkaTimeoutMilliseconds)
     }
 }

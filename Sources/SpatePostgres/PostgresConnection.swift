@@ -1,5 +1,5 @@
 import CLibPQ
-import Dispatch
+import Spate
 import Synchronization
 
 #if canImport(Glibc)
@@ -24,39 +24,37 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
 
 /// One PostgreSQL connection over libpq, opened lazily and reopened after a failure.
 ///
-/// All libpq calls run on the connection's own serial `DispatchQueue`, never on Swift's cooperative pool, so a
-/// slow server blocks only that queue's thread; `withSession` suspends the calling task until the work is done.
+/// Every libpq call that can block (connecting, running a statement, fetching its result, closing) runs on
+/// Spate's pool of threads for blocking calls (`BlockingIO`), never on Swift's cooperative pool, so a slow
+/// server blocks only one of those threads; `withSession` suspends the calling task until the work is done.
 /// The `PGconn` lives inside a `Mutex` (the class is `Sendable` through it, with no unchecked conformance):
-/// libpq connections must not be used from two threads at once, and the lock makes every use exclusive, while
-/// the serial queue keeps the uses in order.
+/// libpq connections must not be used from two threads at once, and the lock makes every use exclusive.
 public final class PostgresConnection: Sendable {
     /// The libpq connection string, e.g. `host=127.0.0.1 port=5432 user=postgres dbname=spate`.
     public let conninfo: String
+    /// `conninfo` without its password, as errors and logs show it.
+    public let redactedConninfo: String
     private let handle: Mutex<OpaquePointer?>
-    private let queue: DispatchQueue
 
     /// A connection to `conninfo` (libpq's `key=value` or `postgresql://` form); it connects on first use.
-    public init(_ conninfo: String, label: String = "spate.postgres") {
+    public init(_ conninfo: String) {
         self.conninfo = conninfo
+        self.redactedConninfo = RedactedConninfo.redact(conninfo)
         self.handle = Mutex(nil)
-        self.queue = DispatchQueue(label: label)
     }
 
     deinit {
+        // Normally closed already (`close()`); this only frees a connection its owner forgot to close.
         handle.withLock { conn in
             if let c = conn { PQfinish(c) }
             conn = nil
         }
     }
 
-    /// Runs `body` with the connected session on the connection's queue (connecting first if needed) and
+    /// Runs `body` with the connected session on a thread for blocking calls (connecting first if needed) and
     /// returns its result. A connection-level failure closes the connection, so the next call reconnects.
     public func withSession<R: Sendable>(_ body: @escaping @Sendable (PostgresSession) throws -> R) async throws -> R {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<R, any Error>) in
-            queue.async {
-                continuation.resume(with: Result { try self.runLocked(body) })
-            }
-        }
+        try await BlockingIO.run { try self.runLocked(body) }
     }
 
     /// Runs `sql` with text parameters `$1, $2, ...` (`nil` is `NULL`) and returns the rows as text.
@@ -67,13 +65,10 @@ public final class PostgresConnection: Sendable {
 
     /// Closes the connection (a later use reconnects).
     public func close() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            queue.async {
-                self.handle.withLock { conn in
-                    if let c = conn { PQfinish(c) }
-                    conn = nil
-                }
-                continuation.resume()
+        _ = try? await BlockingIO.run {
+            self.handle.withLock { conn in
+                if let c = conn { PQfinish(c) }
+                conn = nil
             }
         }
     }
@@ -107,7 +102,7 @@ public final class PostgresConnection: Sendable {
             let message = Self.clean(PQerrorMessage(c))
             PQfinish(c)
             throw PostgresError(
-                message: "cannot connect to '\(conninfo)': \(message)", sqlState: nil, connectionLost: true)
+                message: "cannot connect to '\(RedactedConninfo.redact(conninfo))': \(message)", sqlState: nil, connectionLost: true)
         }
         // Server notices (e.g. "relation already exists, skipping") would go to stderr: drop them.
         PQsetNoticeProcessor(c, { _, _ in }, nil)
@@ -115,7 +110,8 @@ public final class PostgresConnection: Sendable {
     }
 
     /// Runs `body` on a new connection to `conninfo`, closed when it returns, blocking the calling thread: for
-    /// short synchronous reads (such as `PostgresOffsetStore`'s) outside any `PostgresConnection`.
+    /// short synchronous reads (such as `PostgresOffsetStore`'s) outside any `PostgresConnection`. Call it only
+    /// from a thread that may block, never from a task on the cooperative pool.
     static func withTemporarySession<R>(_ conninfo: String, _ body: (PostgresSession) throws -> R) throws -> R {
         let c = try connect(conninfo)
         defer { PQfinish(c) }

@@ -1,11 +1,12 @@
 import Spate
+import SpateSQL
 
 /// Source offsets stored with a table's batches in `spate_offsets("table", group_id, topic, partition,
 /// until_offset, committed_at)`: one row per (table, consumer group, topic partition) holding the offset after
 /// the last batch written, updated in the batch's transaction (`saveToPostgres(..., offsets:)`).
 enum PostgresOffsets {
     /// The quoted offsets table.
-    static let table = PostgresSchema.quote(TableLayout.offsetsTable)
+    static let table = PostgresSchema.dialect.quote(TableLayout.offsetsTable)
 
     /// `CREATE TABLE IF NOT EXISTS` for the offsets table.
     static let createStatement = "CREATE TABLE IF NOT EXISTS \(table) ("

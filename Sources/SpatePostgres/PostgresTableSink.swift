@@ -1,23 +1,21 @@
 import Logging
 import Spate
-import Synchronization
+import SpateSQL
 
 /// Writes batches to one PostgreSQL table, each batch's rows in one transaction guarded against writing a batch
 /// twice: by default with its `spate_batches` row (a batch time already recorded is skipped); with source
 /// offsets, by the offsets stored in `spate_offsets` (see `saveToPostgres(..., offsets:)`); for a versioned
 /// upsert, by nothing but the rows' versions.
 ///
-/// One connection per sink, reused across batches and reopened after a failure (`PostgresConnection`); every
-/// libpq call runs on the connection's own queue, off the cooperative pool. Batches of one output run one after
-/// another (the scheduler runs batches in order).
-final class PostgresTableSink: Sendable {
+/// One connection per sink, opened before the first batch (`open()`), reused across batches, reopened after a
+/// failure, and closed when the context stops (`close()`); every libpq call runs on `BlockingIO`'s threads,
+/// off the cooperative pool (`PostgresConnection`). Batches of one output run one after another.
+final class PostgresTableSink: TableWriter {
     let connection: PostgresConnection
     let layout: TableLayout
     /// The source offsets stored with each batch (nil: none).
     let offsets: BatchOffsets?
     let logger: Logger
-    /// Whether this sink has created or verified its tables (once per sink).
-    private let schemaReady = Mutex(false)
 
     /// The most parameters one statement binds (PostgreSQL's protocol limit is 65535).
     static let maxParameters = 60_000
@@ -26,7 +24,7 @@ final class PostgresTableSink: Sendable {
     static let attempts = 3
 
     init(conninfo: String, layout: TableLayout, offsets: BatchOffsets? = nil, logger: Logger) {
-        self.connection = PostgresConnection(conninfo, label: "spate.postgres.\(layout.table)")
+        self.connection = PostgresConnection(conninfo)
         self.layout = layout
         self.offsets = offsets
         var logger = logger
@@ -35,6 +33,28 @@ final class PostgresTableSink: Sendable {
     }
 
     private var operation: String { "saveToPostgres(\(layout.table))" }
+    private var database: String { "PostgreSQL '\(connection.redactedConninfo)'" }
+
+    /// Connects, then creates the tables if missing and verifies them (retrying a lost connection).
+    func open() async throws {
+        let (layout, withOffsets, place) = (self.layout, offsets != nil, database)
+        do {
+            try await retrying {
+                try await self.connection.withSession { session in
+                    try PostgresSchema.prepare(layout, offsets: withOffsets, on: session, where: place)
+                }
+            }
+        } catch let error as PostgresError where error.connectionLost {
+            throw TableSinkError.connectionFailed(operation: operation, database: database, underlying: error)
+        } catch let error as PostgresError {
+            throw TableSinkError.schemaFailed(operation: operation, database: database, underlying: error)
+        }
+    }
+
+    /// Closes the connection.
+    func close() async throws {
+        await connection.close()
+    }
 
     /// What keeps a batch from being written twice.
     enum BatchGuard: Sendable {
@@ -104,41 +124,41 @@ final class PostgresTableSink: Sendable {
         }
     }
 
-    /// Runs the batch's transaction, retrying on a lost connection or a deadlock; errors become
-    /// `SpateError.outputFailed`.
+    /// Runs the batch's transaction, retrying on a lost connection or a deadlock; the database's errors become
+    /// `TableSinkError`s holding them.
     private func run(_ params: [[String?]], rowCount: Int, time: BatchTime, guardedBy batchGuard: BatchGuard) async throws
         -> Outcome
     {
         let layout = self.layout
-        let needsSchema = !schemaReady.withLock { $0 }
-        let withOffsets = offsets != nil
-        let place = "PostgreSQL '\(connection.conninfo)'"
         do {
-            var attempt = 1
-            while true {
-                do {
-                    let outcome = try await connection.withSession { session in
-                        if needsSchema { try PostgresSchema.prepare(layout, offsets: withOffsets, on: session, where: place) }
-                        return try Self.transaction(
-                            params, rowCount: rowCount, layout: layout, time: time, guardedBy: batchGuard, on: session)
-                    }
-                    if needsSchema { schemaReady.withLock { $0 = true } }
-                    return outcome
-                } catch let error as PostgresError
-                    where (error.connectionLost || error.sqlState == "40P01") && attempt < Self.attempts
-                {
-                    // The connection dropped (server restart, idle timeout, ...), or the transaction deadlocked
-                    // with another writer and was rolled back: retry. Safe even if a lost transaction committed,
-                    // since the batch is then recorded (or its offsets stored, or its versions written).
-                    attempt += 1
-                    try await Task.sleep(for: .milliseconds(200))
+            return try await retrying {
+                try await self.connection.withSession { session in
+                    try Self.transaction(
+                        params, rowCount: rowCount, layout: layout, time: time, guardedBy: batchGuard, on: session)
                 }
             }
-        } catch let error as SpateError {
-            throw error
-        } catch {
-            throw SpateError.outputFailed(
-                operation: operation, reason: "writing batch \(time.milliseconds) ms to \(place): \(error)")
+        } catch let error as PostgresError where error.connectionLost {
+            throw TableSinkError.connectionFailed(operation: operation, database: database, underlying: error)
+        } catch let error as PostgresError {
+            throw TableSinkError.writeFailed(operation: operation, batch: time, database: database, underlying: error)
+        }
+    }
+
+    /// Runs `body`, again (up to `attempts` times in all) when the connection was lost or the transaction
+    /// deadlocked with another writer and was rolled back. Safe even if a lost transaction committed, since the
+    /// batch is then recorded (or its offsets stored, or its versions written), and the schema statements are
+    /// `IF NOT EXISTS`.
+    private func retrying<R: Sendable>(_ body: () async throws -> R) async throws -> R {
+        var attempt = 1
+        while true {
+            do {
+                return try await body()
+            } catch let error as PostgresError
+                where (error.connectionLost || error.sqlState == "40P01") && attempt < Self.attempts
+            {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(200))
+            }
         }
     }
 
@@ -156,7 +176,7 @@ final class PostgresTableSink: Sendable {
                 // Claiming the batch first (ON CONFLICT DO NOTHING) both checks and records it: a batch already in
                 // spate_batches returns no row and is skipped, and a concurrent writer of the same batch waits.
                 let claimed = try s.query(
-                    PostgresSchema.claimBatchStatement, [layout.table, batchTime, String(rowCount)])
+                    PostgresSchema.dialect.claimBatch, [layout.table, batchTime, String(rowCount)])
                 if claimed.isEmpty {
                     try s.query("ROLLBACK")
                     return .skipped
@@ -175,16 +195,10 @@ final class PostgresTableSink: Sendable {
             case .none:
                 break
             }
-            let width = layout.tableColumns.count
-            let perStatement = max(1, Self.maxParameters / width)
-            var start = 0
-            while start < rows.count {
-                let end = min(rows.count, start + perStatement)
-                var binds: [String?] = []
-                binds.reserveCapacity((end - start) * width)
-                for seq in start..<end { binds += layout.tableRow(rows[seq], batchTime: batchTime, seq: String(seq)) }
-                try s.query(PostgresSchema.insertStatement(layout, rows: end - start), binds)
-                start = end
+            for insert in PostgresSchema.dialect.inserts(
+                layout, rows: rows, batchTime: batchTime, seq: { String($0) }, maxParameters: Self.maxParameters)
+            {
+                try s.query(insert.sql, insert.parameters)
             }
             if case let .offsets(group, ranges) = batchGuard {
                 try PostgresOffsets.store(ranges, table: layout.table, group: group, on: s)

@@ -1,4 +1,7 @@
 import Spate
+// Programs that write `saveToPostgres(...)` name `TableColumn`, `TableValue` and `TableWriteMode`: they come
+// with this module.
+@_exported import SpateSQL
 
 extension DStream {
     /// Writes every batch's rows to `table` in the PostgreSQL database `connection` (a libpq connection string,
@@ -44,10 +47,11 @@ extension DStream {
     ///
     /// Column types: integer -> `bigint`, real -> `double precision`, text -> `text`, blob -> `bytea`. Tables are
     /// created if missing; an existing table with other columns fails the first batch with a message saying
-    /// what to change. The sink keeps one connection (libpq, Debian's libpq-dev) across batches, reconnecting
-    /// after a failure, and runs its blocking calls on a dedicated queue, off the cooperative pool. A failed
-    /// write (or a `row` that throws) fails the output, which stops the context and is rethrown by
-    /// `awaitTermination()`. Invalid names, and a mode, key or version that does not fit the columns, throw
+    /// what to change. The sink opens one connection (libpq, Debian's libpq-dev) before the first batch, keeps it
+    /// across batches (reconnecting after a failure) and closes it when the context stops; its blocking libpq
+    /// calls run on threads of their own, off the cooperative pool. A failed write (`TableSinkError`, holding
+    /// the `PostgresError`) or a `row` that throws (`TableSinkError.rowFailed`) fails the output, which stops
+    /// the context and is rethrown by `awaitTermination()`. Invalid names, and a mode, key or version that does not fit the columns, throw
     /// `SpateError.invalidArgument` here.
     /// ```swift
     /// try clicks.saveToPostgres(
@@ -63,7 +67,7 @@ extension DStream {
     ) throws {
         let layout = try TableLayout(table: table, mode: mode, columns: columns, keyColumns: key, versionColumn: version)
         let sink = PostgresTableSink(conninfo: connection, layout: layout, offsets: offsets, logger: context.packageLogger)
-        saveRows(sink: "saveToPostgres", table: table, row: row) { rows, time in try await sink.write(rows, time: time) }
+        save(to: sink, sink: "saveToPostgres", table: table, row: row)
     }
 
     /// Writes every batch of `(key, value)` pairs to `table` (columns `key`, `value`) in the PostgreSQL database

@@ -1,5 +1,6 @@
 import Foundation
 import Spate
+import SpateSQL
 import SQLiteNIO
 import Synchronization
 
@@ -7,15 +8,16 @@ import Synchronization
 /// go in one transaction, and a batch time already recorded is skipped (a versioned upsert records no batches:
 /// its writes are idempotent by version).
 ///
-/// Each batch opens its own connection (cheap for a local file) and closes it, so the sink needs no stop hook
-/// and holds no file handle between batches. Every SQLite call runs on sqlite-nio's `NIOThreadPool`; the
-/// calling task only awaits. Batches of one output run one after another (the scheduler runs batches in
-/// order), and SQLite's `BEGIN IMMEDIATE` plus sqlite-nio's busy handler serialize concurrent writers.
-final class SQLiteTableSink: Sendable {
+/// The sink keeps one connection from `open()` (before the first batch) to `close()` (when the context stops).
+/// Every SQLite call runs on sqlite-nio's `NIOThreadPool`; the calling task only awaits. Batches of one output
+/// run one after another, and SQLite's `BEGIN IMMEDIATE` plus sqlite-nio's busy handler serialize concurrent
+/// writers of the same file.
+final class SQLiteTableSink: TableWriter {
     let path: String
     let layout: TableLayout
-    /// Whether this sink has created or verified its tables (once per sink).
-    private let schemaReady = Mutex(false)
+    private let connection = Mutex<SQLiteConnection?>(nil)
+    /// How many connections the sink opened: one for its life.
+    let connectionsOpened = Atomic<Int>(0)
 
     /// The most variables one statement binds (SQLite's default limit is 32766).
     static let maxVariables = 30_000
@@ -26,71 +28,76 @@ final class SQLiteTableSink: Sendable {
     }
 
     private var operation: String { "saveToSQLite(\(layout.table))" }
+    private var database: String { "SQLite database \(path)" }
+
+    /// Opens the database file (creating it and its folder if missing), then creates or verifies the tables.
+    func open() async throws {
+        let db: SQLiteConnection
+        do {
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            db = try await SQLiteConnection.open(storage: .file(path: path))
+        } catch {
+            throw TableSinkError.connectionFailed(operation: operation, database: database, underlying: error)
+        }
+        connectionsOpened.add(1, ordering: .relaxed)
+        do {
+            try await SQLiteSchema.prepare(layout, on: db, path: path)
+        } catch {
+            try? await db.close()
+            if error is SpateError { throw error }
+            throw TableSinkError.schemaFailed(operation: operation, database: database, underlying: error)
+        }
+        connection.withLock { $0 = db }
+    }
 
     /// Writes `rows` (values in `layout.columns` order) as the batch of `time`; returns false when the batch
     /// was already recorded and so skipped.
     @discardableResult
     func write(_ rows: [[TableValue]], time: BatchTime) async throws -> Bool {
         let binds = try layout.checkedRows(rows, time: time, operation: operation).map { data($0) }
-        let connection: SQLiteConnection
-        do {
-            let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            connection = try await SQLiteConnection.open(storage: .file(path: path))
-        } catch {
-            throw SpateError.outputFailed(
-                operation: operation, reason: "cannot open SQLite database \(path): \(error); check the path and its permissions")
+        guard let db = connection.withLock({ $0 }) else {
+            throw SpateError.notActive("\(operation) at batch \(time) (the sink is not open)")
         }
         do {
-            if !schemaReady.withLock({ $0 }) {
-                try await SQLiteSchema.prepare(layout, on: connection, path: path)
-                schemaReady.withLock { $0 = true }
-            }
-            let written = try await transaction(binds, rowCount: rows.count, time: time, on: connection)
-            try await connection.close()
-            return written
+            return try await transaction(binds, rowCount: rows.count, time: time, on: db)
         } catch {
-            try? await connection.close()
-            if error is SpateError { throw error }
-            throw SpateError.outputFailed(
-                operation: operation, reason: "writing batch \(time.milliseconds) ms to \(path): \(error)")
+            throw TableSinkError.writeFailed(operation: operation, batch: time, database: database, underlying: error)
         }
     }
 
-    /// One batch's transaction: skip if recorded, else insert the rows and record the batch (a versioned upsert
-    /// neither checks nor records).
+    /// Closes the connection.
+    func close() async throws {
+        guard let db = connection.withLock({ c in defer { c = nil }; return c }) else { return }
+        do {
+            try await db.close()
+        } catch {
+            throw TableSinkError.connectionFailed(operation: operation, database: database, underlying: error)
+        }
+    }
+
+    /// One batch's transaction: claim the batch (skip it if recorded), insert the rows, commit (a versioned
+    /// upsert neither claims nor records).
     private func transaction(
         _ rows: [[SQLiteData]], rowCount: Int, time: BatchTime, on db: SQLiteConnection
     ) async throws -> Bool {
+        let dialect = SQLiteSchema.dialect
         let batchTime = SQLiteData.integer(SQLiteInt64(time.milliseconds))
-        let tableName = SQLiteData.text(layout.table)
         _ = try await db.query("BEGIN IMMEDIATE")
         do {
             if layout.recordsBatches {
-                let recorded = try await db.query(
-                    "SELECT 1 FROM \(SQLiteSchema.quote(TableLayout.batchesTable)) WHERE \"table\" = ? AND batch_time = ?",
-                    [tableName, batchTime])
-                if !recorded.isEmpty {
+                let claimed = try await db.query(
+                    dialect.claimBatch, [.text(layout.table), batchTime, .integer(SQLiteInt64(rowCount))])
+                if claimed.isEmpty {
                     _ = try await db.query("ROLLBACK")
                     return false
                 }
             }
-            let width = layout.tableColumns.count
-            let perStatement = max(1, Self.maxVariables / width)
-            var start = 0
-            while start < rows.count {
-                let end = min(rows.count, start + perStatement)
-                var binds: [SQLiteData] = []
-                binds.reserveCapacity((end - start) * width)
-                for i in start..<end { binds += layout.tableRow(rows[i], batchTime: batchTime, seq: .integer(SQLiteInt64(i))) }
-                _ = try await db.query(SQLiteSchema.insertStatement(layout, rows: end - start), binds)
-                start = end
-            }
-            if layout.recordsBatches {
-                _ = try await db.query(
-                    "INSERT INTO \(SQLiteSchema.quote(TableLayout.batchesTable)) (\"table\", batch_time, rows, committed_at) "
-                        + "VALUES (?, ?, ?, ?)",
-                    [tableName, batchTime, .integer(SQLiteInt64(rowCount)), .text(Date().ISO8601Format())])
+            for insert in dialect.inserts(
+                layout, rows: rows, batchTime: batchTime, seq: { .integer(SQLiteInt64($0)) },
+                maxParameters: Self.maxVariables)
+            {
+                _ = try await db.query(insert.sql, insert.parameters)
             }
             _ = try await db.query("COMMIT")
             return true

@@ -1,4 +1,7 @@
 import Spate
+// Programs that write `saveToSQLite(...)` name `TableColumn`, `TableValue` and `TableWriteMode`: they come with
+// this module.
+@_exported import SpateSQL
 
 extension DStream {
     /// Writes every batch's rows to `table` in the SQLite database at `path` (created, with its folder, if
@@ -22,9 +25,10 @@ extension DStream {
     /// Such writes are idempotent, so the sink then records no batches in `spate_batches`.
     ///
     /// Tables are created if missing; an existing table with other columns fails the first batch with a
-    /// message saying what to change. Writes run on SQLite's thread pool (sqlite-nio), off the cooperative
-    /// pool. A failed write (or a `row` that throws) fails the output, which stops the context and is rethrown
-    /// by `awaitTermination()`. Invalid names, and a mode, key or version that does not fit the columns, throw
+    /// message saying what to change. The sink opens one connection before the first batch and closes it when
+    /// the context stops; writes run on SQLite's thread pool (sqlite-nio), off the cooperative pool. A failed
+    /// write (`TableSinkError`, holding SQLite's error) or a `row` that throws (`TableSinkError.rowFailed`)
+    /// fails the output, which stops the context and is rethrown by `awaitTermination()`. Invalid names, and a mode, key or version that does not fit the columns, throw
     /// `SpateError.invalidArgument` here.
     /// ```swift
     /// try clicks.saveToSQLite(
@@ -38,8 +42,7 @@ extension DStream {
         version: String? = nil, row: @escaping @Sendable (T) throws -> [TableValue]
     ) throws {
         let layout = try TableLayout(table: table, mode: mode, columns: columns, keyColumns: key, versionColumn: version)
-        let sink = SQLiteTableSink(path: path, layout: layout)
-        saveRows(sink: "saveToSQLite", table: table, row: row) { rows, time in try await sink.write(rows, time: time) }
+        save(to: SQLiteTableSink(path: path, layout: layout), sink: "saveToSQLite", table: table, row: row)
     }
 
     /// Writes every batch of `(key, value)` pairs to `table` (columns `key`, `value`) in the SQLite database at

@@ -38,13 +38,28 @@ struct Demo: AsyncParsableCommand {
     @Option(name: .customLong("dashboard-port"), help: "Port of the live dashboard on 127.0.0.1 (0: any free port).")
     var dashboardPort = 4040
 
+    /// Bounds past which the demo would overflow its arithmetic or allocate without limit.
+    static let maxRate = 100_000_000
+    static let maxBatchMilliseconds = 3_600_000
+    static let maxWindowBatches = 10_000
+    static let maxSeconds = 31_536_000
+
     func validate() throws {
-        guard rate > 0 else { throw ValidationError("--rate must be positive, e.g. --rate 100000") }
-        guard batchMilliseconds >= 10 else { throw ValidationError("--batch-ms must be at least 10, e.g. --batch-ms 1000") }
+        guard (1...Self.maxRate).contains(rate) else {
+            throw ValidationError("--rate must be in 1...\(Self.maxRate) events/s, e.g. --rate 100000")
+        }
+        guard (10...Self.maxBatchMilliseconds).contains(batchMilliseconds) else {
+            throw ValidationError("--batch-ms must be in 10...\(Self.maxBatchMilliseconds) (one hour), e.g. --batch-ms 1000")
+        }
         guard (0...65535).contains(dashboardPort) else {
             throw ValidationError("--dashboard-port must be in 0...65535, e.g. --dashboard-port 4040")
         }
-        guard windowBatches >= 1 else { throw ValidationError("--window-batches must be at least 1, e.g. --window-batches 10") }
+        guard (1...Self.maxWindowBatches).contains(windowBatches) else {
+            throw ValidationError("--window-batches must be in 1...\(Self.maxWindowBatches), e.g. --window-batches 10")
+        }
+        guard (0...Self.maxSeconds).contains(seconds) else {
+            throw ValidationError("--seconds must be in 0...\(Self.maxSeconds) (0 runs until Ctrl-C), e.g. --seconds 60")
+        }
     }
 
     func run() async throws {

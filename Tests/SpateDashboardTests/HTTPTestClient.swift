@@ -39,7 +39,8 @@ enum HTTPTestClient {
     }
 
     static func request(_ path: String, headers: [String: String], close: Bool) -> String {
-        var text = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        var text = "GET \(path) HTTP/1.1\r\n"
+        if !headers.keys.contains(where: { $0.lowercased() == "host" }) { text += "Host: 127.0.0.1\r\n" }
         for (k, v) in headers { text += "\(k): \(v)\r\n" }
         if close { text += "Connection: close\r\n" }
         return text + "\r\n"

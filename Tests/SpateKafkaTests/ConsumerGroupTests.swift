@@ -97,4 +97,26 @@ import Testing
         #expect(ranges.allSatisfy { $0.untilOffset == 0 }, "none of the deleted topic's records")
         try KafkaAdmin.deleteTopic(topic, brokers: KafkaTestBroker.brokers)
     }
+
+    /// Values that used to trap (Int32 conversions, huge timeouts) are errors that say what to pass.
+    @Test func outOfRangeArgumentsAreErrorsNotTraps() async throws {
+        let brokers = KafkaTestBroker.brokers
+        #expect(throws: KafkaError.self) { try KafkaAdmin.createTopic("bad-partitions", partitions: 0, brokers: brokers) }
+        #expect(throws: KafkaError.self) {
+            try KafkaAdmin.createTopic("bad-partitions", partitions: Int(Int32.max) + 1, brokers: brokers)
+        }
+        let topic = try KafkaTestBroker.makeTopic("partition-range", partitions: 1)
+        let producer = try KafkaProducer(brokers: brokers)
+        for partition in [Int.max, -1, Int(Int32.max) + 1] {
+            do {
+                try producer.send([KafkaMessage("x", partition: partition)], to: topic)
+                Issue.record("partition \(partition) was accepted")
+            } catch {
+                #expect("\(error)".contains("partition count"), "\(error)")
+            }
+        }
+        // A huge timeout is clamped to librdkafka's largest, not a trap.
+        try producer.send([KafkaMessage("ok", partition: 0)], to: topic, timeout: .seconds(Int64.max / 2))
+        try KafkaAdmin.deleteTopic(topic, brokers: brokers, timeout: .seconds(Int64.max / 2), settings: ["client.id": "spate-admin-test"])
+    }
 }

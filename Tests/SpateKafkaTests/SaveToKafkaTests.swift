@@ -59,7 +59,11 @@ import Testing
         let topic = try Broker.makeTopic("numbers", partitions: 2)
         let dlq = try Broker.makeTopic("numbers-dlq", partitions: 1)
         let producer = try KafkaProducer(brokers: Broker.brokers)
-        try producer.send(["1", "2", "x", "4", "five"].enumerated().map { KafkaMessage($1, partition: $0 % 2) }, to: topic)
+        // A producer's own spate.* headers must not pass for Spate's (a forged reason or origin).
+        let forged = [KafkaHeader(name: "spate.error", string: "forged"), KafkaHeader(name: "spate.offset", string: "999")]
+        try producer.send(["1", "2", "x", "4", "five"].enumerated().map {
+            KafkaMessage($1, headers: $1 == "five" ? forged : [], partition: $0 % 2)
+        }, to: topic)
 
         let ssc = StreamingContext(batchInterval: .seconds(1), clock: .manual)
         let listener = FailedCounts()
@@ -85,5 +89,8 @@ import Testing
         #expect(letters.first?.header("spate.topic") == topic)
         #expect(letters.first?.header("spate.partition") == "0")
         #expect(letters.first?.header("spate.offset") == "2")
+        #expect(letters.first?.headers.filter { $0.name == "spate.error" }.count == 1)
+        #expect(letters.first?.header("producer.spate.error") == "forged")
+        #expect(letters.first?.header("producer.spate.offset") == "999")
     }
 }

@@ -42,4 +42,19 @@ struct SparkTextFormatTests {
         #expect(points.results.first == [LabeledPoint(label: 1, features: [2])])
         #expect(parser.droppedLines[.unparsable] == 2)
     }
+
+    @Test("a sparse size beyond maximumDimension is refused before anything is allocated, with the fix")
+    func hugeSparseSizeIsRefused() throws {
+        // 18 bytes that used to allocate a dense 128 MiB vector.
+        let line = "(16777216,[],[])"
+        #expect(throws: SpateMLError.self) { try Vector(parsing: line) }
+        do {
+            _ = try LabeledPoint(parsing: "(1.0,\(line))")
+            Issue.record("a huge sparse vector was accepted")
+        } catch {
+            #expect("\(error)".contains("maximumDimension"))
+        }
+        #expect(try Vector(parsing: "(4,[1],[2.0])", maximumDimension: 4) == Vector([0, 2, 0, 0]))
+        #expect(throws: SpateMLError.self) { try Vector(parsing: "(5,[1],[2.0])", maximumDimension: 4) }
+    }
 }

@@ -198,4 +198,40 @@ import Testing
         #expect(try await other.query("SELECT 1") == [["1"]])
         await other.close()
     }
+
+    @Test func aRejectedBatchFailsWithTheServersErrorUnderneath() async throws {
+        guard let db = await Self.connect() else { return }
+        let table = try await Self.freshTable("rejected", on: db)
+        // The columns the sink expects, plus a constraint the second batch breaks.
+        try await db.query(
+            "CREATE TABLE \(table) (key text NOT NULL, value bigint NOT NULL CHECK (value < 100), "
+                + "batch_time bigint NOT NULL, PRIMARY KEY (key))")
+        let ssc = StreamingContext(batchInterval: .seconds(1), parallelism: 2, clock: .manual)
+        try ssc.queueStream([[("a", 1)], [("a", 500)]]).saveToPostgres(connection: Self.conninfo, table: table)
+        try await ssc.start()
+        try await ssc.advance(by: .seconds(1))
+        let error = await #expect(throws: TableSinkError.self) { try await ssc.advance(by: .seconds(1)) }
+        guard case let .writeFailed(operation, batch, _, underlying as PostgresError) = error else {
+            Issue.record("expected writeFailed over a PostgresError, got \(String(describing: error))")
+            return
+        }
+        #expect(operation == "saveToPostgres(\(table))")
+        #expect(batch == BatchTime(milliseconds: 2000))
+        #expect(underlying.sqlState == "23514")  // check_violation
+        #expect("\(error!)".contains("rolled back"))
+        #expect(try await Self.dump(db, "SELECT key, value FROM \(table)") == [["a", "1"]])
+        try await db.query("DROP TABLE \(table)")
+    }
+
+    @Test func libpqRunsOnTheThreadsForBlockingCallsNotOnTheCooperativePool() async throws {
+        guard let db = await Self.connect() else { return }
+        // BlockingIO's threads are NIOThreadPool's, named "TP-#<n>"; the cooperative pool's threads are not.
+        let names = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<4 { group.addTask { try await db.withSession { _ in Thread.current.name ?? "" } } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(names.count == 4)
+        #expect(names.allSatisfy { $0.hasPrefix("TP-#") }, "libpq ran on \(names)")
+        await db.close()
+    }
 }

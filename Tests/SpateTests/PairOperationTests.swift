@@ -1,3 +1,4 @@
+import SpateTesting
 import Testing
 @testable import Spate
 
@@ -15,17 +16,20 @@ import Testing
         }
     }
 
-    /// Runs a two-input pipeline over `left` and `right` and returns each batch's output.
+    /// Runs a two-input pipeline over `left` and `right` with the test driver and returns each batch's output.
     func run<U: Sendable>(
         _ left: Pairs, _ right: Pairs, parallelism: Int,
-        _ build: (DStream<(String, Int)>, DStream<(String, Int)>) -> DStream<U>
+        _ build: @escaping @Sendable (DStream<(String, Int)>, DStream<(String, Int)>) -> DStream<U>
     ) async throws -> [[U]] {
-        let ssc = manualContext(parallelism: parallelism)
-        let out = Collector(build(ssc.queueStream(left), ssc.queueStream(right)))
-        try await ssc.start()
-        try await ssc.advance(by: .seconds(max(left.count, right.count)))
-        await ssc.stop()
-        return out.results
+        let driver = StreamingTestDriver(parallelism: parallelism) { t in
+            try t.output("out", build(try t.input("left"), try t.input("right")))
+        }
+        try await driver.start()
+        try driver.input("left", of: (String, Int).self).push(batches: left)
+        try driver.input("right", of: (String, Int).self).push(batches: right)
+        try await driver.advance(batches: max(left.count, right.count))
+        await driver.stop()
+        return try driver.output("out", of: U.self).batches.map(\.records)
     }
 
     static let cases: [(UInt64, Int)] = [(1, 1), (2, 2), (3, 3), (4, 5), (5, 2), (6, 4)]

@@ -1,5 +1,4 @@
 import ArgumentParser
-import CampaignEvents
 import Foundation
 import Logging
 import Spate
@@ -306,7 +305,7 @@ struct KafkaPostgresEndToEnd: AsyncParsableCommand {
         try await ssc.start()
         let pipeline = Pipeline(
             names: names, ssc: ssc, terminated: Task { try await ssc.awaitTermination() }, batches: batches,
-            probes: probes, counted: counted, db: PostgresConnection(postgres, label: "e2e.poller"), sink: sink)
+            probes: probes, counted: counted, db: PostgresConnection(postgres), sink: sink)
         do {
             let clock = ContinuousClock()
             let readyBy = clock.now + .seconds(30)
@@ -343,7 +342,7 @@ struct KafkaPostgresEndToEnd: AsyncParsableCommand {
     func cleanUp(_ names: Names) async {
         if !keepTopics { dropTopics([names.topic, "\(names.topic)-dlq"]) }
         guard !keepTable, sink == .postgres else { return }
-        let db = PostgresConnection(postgres, label: "e2e.cleanup")
+        let db = PostgresConnection(postgres)
         do {
             try await db.query("DROP TABLE IF EXISTS \"\(names.table)\"")
             try await db.query("DELETE FROM spate_offsets WHERE \"table\" = $1", [names.table])
@@ -372,7 +371,8 @@ struct KafkaPostgresEndToEnd: AsyncParsableCommand {
     }
 
     /// The pipeline of `Examples/KafkaCampaignCounts` (its default mode): its few lines are repeated here (an
-    /// executable target cannot be imported; the event types come from the shared `CampaignEvents`). Keep it in
+    /// executable target cannot be imported; the event types are the example's own file, `CampaignEvent.swift`,
+    /// linked into this folder). Keep it in
     /// step with the example: direct stream from the offsets stored in PostgreSQL, decode
     /// `<event time ms>,<campaign>,<user>`, count per (campaign, window), add the counts to the table together
     /// with the batch's offsets.

@@ -18,8 +18,13 @@ public struct BatchTime: Hashable, Comparable, Sendable, CustomStringConvertible
 
 extension Duration {
     /// Whole milliseconds of this duration (sub-millisecond parts are dropped).
-    var wholeMilliseconds: Int {
+    /// Saturates at `Int.max` / `Int.min` milliseconds (about 292 million years) instead of trapping.
+    package var wholeMilliseconds: Int {
         let c = components
-        return Int(c.seconds) * 1000 + Int(c.attoseconds / 1_000_000_000_000_000)
+        let (ms, overflow) = c.seconds.multipliedReportingOverflow(by: 1000)
+        guard !overflow else { return c.seconds < 0 ? Int.min : Int.max }
+        let (total, overflowAdding) = Int(ms).addingReportingOverflow(Int(c.attoseconds / 1_000_000_000_000_000))
+        guard !overflowAdding else { return ms < 0 ? Int.min : Int.max }
+        return total
     }
 }

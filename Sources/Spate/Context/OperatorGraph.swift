@@ -60,3 +60,12 @@ extension DStream {
         foreachBatch(name: name, body)
     }
 }
+
+extension StreamingContext {
+    /// Where the manual clock stands: the last batch time `advance(by:)` reached, or a recovered checkpoint's
+    /// batch (nil for the system clock).
+    package var manualClockTime: BatchTime? {
+        guard clock == .manual else { return nil }
+        return BatchTime(milliseconds: state.withLock { $0.manualNowMs })
+    }
+}

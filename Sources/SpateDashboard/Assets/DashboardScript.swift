@@ -4,8 +4,13 @@ enum DashboardScript {
     static let source = #"""
     (function () {
       'use strict';
-      var token = new URLSearchParams(location.search).get('token');
-      var query = token ? '?token=' + encodeURIComponent(token) : '';
+      // The token comes in the URL's fragment (never sent to a server); it moves into a same-site cookie,
+      // which the event stream sends, and leaves the address bar and the history.
+      var token = new URLSearchParams(location.hash.slice(1)).get('token');
+      if (token) {
+        document.cookie = 'spate_dashboard_token=' + encodeURIComponent(token) + '; path=/; SameSite=Strict';
+        history.replaceState(null, '', location.pathname);
+      }
       var NS = 'http://www.w3.org/2000/svg';
       var COLORS = ['#0969da', '#2da44e', '#bf8700', '#cf222e', '#8250df', '#1b7c83', '#bc4c00', '#6e7781'];
       var MAX_BATCHES = 1000;
@@ -71,7 +76,7 @@ enum DashboardScript {
       }
       function connect() {
         var status = document.getElementById('status');
-        var source = new EventSource('api/dashboard/events' + query);
+        var source = new EventSource('api/dashboard/events');
         source.onopen = function () { status.textContent = 'live'; status.className = 'live'; };
         source.onerror = function () { status.textContent = 'reconnecting'; status.className = 'down'; };
         source.onmessage = function (event) {
@@ -102,6 +107,7 @@ enum DashboardScript {
           var card = el('div', { 'class': 'card chart', 'data-title': c.title, 'data-kind': c.kind, 'data-batch-time': c.batchTime });
           var h = el('h3', {}, c.title + ' ');
           h.appendChild(el('span', { 'class': 'chart-time' }, 'batch ' + time(c.batchTime)));
+          if (c.nonFinite) h.appendChild(el('span', { 'class': 'chart-skipped' }, ' (' + c.nonFinite + ' NaN/infinite left out)'));
           card.appendChild(h);
           if (c.kind === 'bar') card.appendChild(barChart(c.bars || []));
           else if (c.kind === 'line') lineChart(card, c.points || []);

@@ -103,6 +103,15 @@ final class RdKafkaProducer: Sendable {
     }
 
     private static func produce(_ h: OpaquePointer, _ r: ProducerRecord, _ tracker: DeliveryTracker) throws {
+        let partition = try r.partition.map { p -> Int32 in
+            guard p >= 0, let p32 = Int32(exactly: p) else {
+                throw KafkaError.client(
+                    operation: "produce to \(r.topic)",
+                    reason: "partition \(p) is not a partition number: use 0 up to the topic's partition count - 1, "
+                        + "or nil to let the key choose")
+            }
+            return p32
+        }
         // Every C string and buffer is copied into memory we free after the call: RD_KAFKA_MSG_F_COPY makes
         // librdkafka copy the payload, so nothing needs to outlive produceva.
         var owned: [UnsafeMutableRawPointer] = []
@@ -127,7 +136,7 @@ final class RdKafkaProducer: Sendable {
         }
         let topic = cString(r.topic)
         add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
-        if let p = r.partition { add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = Int32(p) } }
+        if let partition { add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition } }
         if let v = r.value { let p = bytes(v); add(RD_KAFKA_VTYPE_VALUE) { $0.u.mem.ptr = p; $0.u.mem.size = v.count } }
         if let k = r.key { let p = bytes(k); add(RD_KAFKA_VTYPE_KEY) { $0.u.mem.ptr = p; $0.u.mem.size = k.count } }
         for header in r.headers {
@@ -156,8 +165,15 @@ final class RdKafkaProducer: Sendable {
 
     /// Creates `topic` with `partitions` partitions (an existing topic is fine) through the Admin API.
     func createTopic(_ topic: String, partitions: Int, replicationFactor: Int, timeoutMs: Int32) throws {
+        guard let count = Int32(exactly: partitions), count > 0, let replicas = Int32(exactly: replicationFactor),
+              replicas > 0 else {
+            throw KafkaError.client(
+                operation: "create topic \(topic)",
+                reason: "\(partitions) partitions with replication factor \(replicationFactor): both must be positive "
+                    + "(and at most \(Int32.max))")
+        }
         var errstr = [CChar](repeating: 0, count: 512)
-        guard let newTopic = rd_kafka_NewTopic_new(topic, Int32(partitions), Int32(replicationFactor), &errstr, errstr.count) else {
+        guard let newTopic = rd_kafka_NewTopic_new(topic, count, replicas, &errstr, errstr.count) else {
             throw KafkaError.client(operation: "create topic \(topic)", reason: RdKafkaHandle.string(errstr))
         }
         defer { rd_kafka_NewTopic_destroy(newTopic) }
@@ -189,6 +205,8 @@ final class RdKafkaProducer: Sendable {
         send: (OpaquePointer, OpaquePointer?, OpaquePointer?) -> Void,
         results: (OpaquePointer, inout Int) -> UnsafeMutablePointer<OpaquePointer?>?
     ) throws {
+        // librdkafka takes request timeouts up to one hour; the poll waits a second longer than the request.
+        let timeoutMs = Swift.min(Swift.max(timeoutMs, 0), 3_600_000)
         try handle.withLock { h in
             var errstr = [CChar](repeating: 0, count: 512)
             let queue = rd_kafka_queue_new(h)

@@ -3,12 +3,17 @@
 /// - labeled point `(1.0,[2.0,3.0])` or `(1.0,(3,[0],[2.0]))`, and the legacy form `1.0,2.0 3.0`.
 /// Blanks around numbers and delimiters are ignored.
 extension Vector {
+    /// The largest sparse vector size read by default: a sparse line names its size, and the vector is stored
+    /// dense (8 bytes a dimension), so a 20-byte line could otherwise ask for gigabytes.
+    public static let defaultMaximumDimension = 65_536
+
     /// Parses a vector in Spark's text form; throws `SpateMLError.unparsable` saying what is wrong.
+    /// A sparse vector larger than `maximumDimension` is refused (raise it to read larger ones).
     /// ```swift
     /// let v = try Vector(parsing: "[1.0,2.5]")
     /// ```
-    public init(parsing text: some StringProtocol) throws {
-        var scanner = SparkTextScanner(String(text))
+    public init(parsing text: some StringProtocol, maximumDimension: Int = Vector.defaultMaximumDimension) throws {
+        var scanner = SparkTextScanner(String(text), maximumDimension: maximumDimension)
         let v = try scanner.vector()
         try scanner.expectEnd()
         self = v
@@ -17,13 +22,14 @@ extension Vector {
 
 extension LabeledPoint {
     /// Parses a labeled point in Spark's text form, `(label,[features])`, or the legacy `label,f1 f2 ...`;
-    /// throws `SpateMLError.unparsable` saying what is wrong.
+    /// throws `SpateMLError.unparsable` saying what is wrong. A sparse feature vector larger than
+    /// `maximumDimension` is refused.
     /// ```swift
     /// let p = try LabeledPoint(parsing: "(1.0,[2.0,3.0])")
     /// ```
-    public init(parsing text: some StringProtocol) throws {
+    public init(parsing text: some StringProtocol, maximumDimension: Int = Vector.defaultMaximumDimension) throws {
         let line = String(text)
-        var scanner = SparkTextScanner(line)
+        var scanner = SparkTextScanner(line, maximumDimension: maximumDimension)
         scanner.skipBlanks()
         if scanner.peek() == UInt8(ascii: "(") {
             scanner.advance()
@@ -64,11 +70,13 @@ extension Substring {
 struct SparkTextScanner {
     private let line: String
     private let bytes: [UInt8]
+    private let maximumDimension: Int
     private var i = 0
 
-    init(_ line: String) {
+    init(_ line: String, maximumDimension: Int) {
         self.line = line
         self.bytes = Array(line.utf8)
+        self.maximumDimension = maximumDimension
     }
 
     func peek() -> UInt8? { i < bytes.count ? bytes[i] : nil }
@@ -131,7 +139,11 @@ struct SparkTextScanner {
             try expect(",")
             let values = try numberList()
             try expect(")")
-            guard size >= 0, size <= 16_777_216, size == size.rounded() else { throw fail("bad sparse size \(size)") }
+            guard size >= 0, size == size.rounded() else { throw fail("bad sparse size \(size)") }
+            guard size <= Double(maximumDimension) else {
+                throw fail("sparse vector of size \(Int(size)) is larger than maximumDimension \(maximumDimension) "
+                    + "(it is stored dense, 8 bytes a dimension): pass a larger maximumDimension to read it")
+            }
             guard indices.count == values.count else { throw fail("sparse vector with \(indices.count) indices and \(values.count) values") }
             var dense = [Double](repeating: 0, count: Int(size))
             for (index, value) in zip(indices, values) {

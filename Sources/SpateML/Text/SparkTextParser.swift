@@ -13,10 +13,12 @@ import Spate
 /// Blank lines are skipped without being counted.
 public final class SparkTextParser: Sendable {
     private let drops: DropCounter
+    private let maximumDimension: Int
 
-    /// A parser with its own counters.
-    public init() {
+    /// A parser with its own counters; sparse vectors larger than `maximumDimension` are dropped as unparsable.
+    public init(maximumDimension: Int = Vector.defaultMaximumDimension) {
         drops = DropCounter(logger: Logger(label: "spate.ml.parser"), what: "lines")
+        self.maximumDimension = maximumDimension
     }
 
     /// Lines that were not in the expected format, so far.
@@ -24,12 +26,14 @@ public final class SparkTextParser: Sendable {
 
     /// Each line parsed as a vector (`[1.0,2.0]` or sparse `(size,[indices],[values])`).
     public func vectors(_ lines: DStream<String>) -> DStream<Vector> {
-        parse(lines, "vectors") { try Vector(parsing: $0) }
+        let maximum = maximumDimension
+        return parse(lines, "vectors") { try Vector(parsing: $0, maximumDimension: maximum) }
     }
 
     /// Each line parsed as a labeled point (`(label,[features])` or legacy `label,f1 f2`).
     public func labeledPoints(_ lines: DStream<String>) -> DStream<LabeledPoint> {
-        parse(lines, "labeledPoints") { try LabeledPoint(parsing: $0) }
+        let maximum = maximumDimension
+        return parse(lines, "labeledPoints") { try LabeledPoint(parsing: $0, maximumDimension: maximum) }
     }
 
     private func parse<U: Sendable>(

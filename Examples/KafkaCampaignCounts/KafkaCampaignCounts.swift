@@ -1,5 +1,4 @@
 import ArgumentParser
-import CampaignEvents
 import Foundation
 import Spate
 import SpateKafka

@@ -1,3 +1,5 @@
+import Spate
+
 /// The shape of a table a table sink writes (SQLite, PostgreSQL), database-neutral: the user's columns, the key
 /// columns (upsert, accumulate), the optional version column (upsert), the mode, and the sink's own columns.
 ///

@@ -1,4 +1,4 @@
-/// A database-neutral column value written by a table sink (SQLite now, PostgreSQL later).
+/// A database-neutral column value written by a table sink (SQLite, PostgreSQL).
 public enum TableValue: Sendable, Equatable {
     /// A 64-bit integer (`INTEGER`, PostgreSQL `BIGINT`).
     case integer(Int64)

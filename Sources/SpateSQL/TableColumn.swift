@@ -17,3 +17,11 @@ public struct TableColumn: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(name) \(type.rawValue)\(nullable ? "" : " NOT NULL")" }
 }
+
+extension TableColumn {
+    /// The `key` and `value` columns of a pair stream's table.
+    package static func pair<K: TableValueConvertible, V: TableValueConvertible>(_: K.Type, _: V.Type) -> [TableColumn] {
+        [TableColumn("key", K.tableColumnType, nullable: K.tableColumnNullable),
+         TableColumn("value", V.tableColumnType, nullable: V.tableColumnNullable)]
+    }
+}
