@@ -210,7 +210,7 @@ public final class StreamingContext: Sendable {
         if let scheduler {
             await scheduler.shutdown(graceful: graceful && error == nil, timeout: timeout)
         }
-        let error = await OutputOperation.close(state.withLock { $0.outputs }, stoppedBy: error, logger: logger)
+        let error = await OutputOperation.close(graph.outputs, stoppedBy: error, logger: logger)
         state.withLock { s in
             s.phase = .stopped
             s.scheduler = nil
