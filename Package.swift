@@ -49,6 +49,8 @@ let package = Package(
         .executableTarget(name: "NetworkWordCount", dependencies: ["Spate"], path: "Examples/NetworkWordCount"),
         .executableTarget(name: "RecoveryProbe", dependencies: ["Spate"], path: "Tests/RecoveryProbe"),
         .testTarget(name: "SpateTests", dependencies: ["Spate", "SpateTesting"]),
+        // A source written against the public API only (no @testable import): what a connector author can do.
+        .testTarget(name: "SourceAPITests", dependencies: ["Spate"]),
         // The test driver users write their programs' tests with (manual clock, inputs, outputs, crash/recover).
         .target(name: "SpateTesting", dependencies: ["Spate"]),
         .testTarget(name: "SpateTestingTests", dependencies: ["SpateTesting", "Spate"]),

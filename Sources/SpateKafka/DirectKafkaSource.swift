@@ -6,7 +6,10 @@ import Synchronization
 /// The direct stream's source: at each batch time it takes, per partition, the offsets from where the
 /// previous batch ended up to the partition's high watermark (bounded by the rate settings) and reads
 /// exactly those. A batch is described by its offset ranges, so a checkpoint replays it record for record.
-final class DirectKafkaSource: PackageRecoverableSource {
+///
+/// Every librdkafka call (metadata, watermarks, the fetch, the group protocol) runs on the blocking pool
+/// (`BlockingIO`), never on a cooperative thread or the batch timer.
+final class DirectKafkaSource: StreamSource {
     typealias Element = KafkaRecord
 
     private struct State {
@@ -21,8 +24,6 @@ final class DirectKafkaSource: PackageRecoverableSource {
         /// Batches in a row that could not reach the broker, and how many batches to skip before trying again.
         var failedBatches = 0
         var skipBatches = 0
-        /// Each partition's range and lag in the batch just cut, for `BatchInfo.streamIdToMetadata`.
-        var lastMetadata: [String: String] = [:]
         /// The consumer-group assignment generation `partitions` reflects (consumer-group mode).
         var generation = 0
     }
@@ -39,13 +40,12 @@ final class DirectKafkaSource: PackageRecoverableSource {
     /// Offsets that take precedence over `options.startingOffsets`: a partition-scoped state's snapshots.
     private let stateOffsets = Mutex<(any SourceOffsetStore)?>(nil)
     let logger: Logger
-    private let allowance: @Sendable () -> Int?
     private let state = Mutex(State())
     static let keptRanges = 512
 
     init(
         brokers: String, topics: [String], groupID: String, options: KafkaStreamOptions, batchIntervalMs: Int,
-        logger: Logger, allowance: @escaping @Sendable () -> Int?
+        logger: Logger
     ) {
         self.brokers = brokers
         self.topics = topics
@@ -53,7 +53,6 @@ final class DirectKafkaSource: PackageRecoverableSource {
         self.options = options
         self.batchIntervalMs = batchIntervalMs
         self.logger = logger
-        self.allowance = allowance
         client = Self.create("consumer creation") {
             try RdKafkaConsumer(brokers: brokers, groupID: groupID, settings: options.settings)
         }
@@ -105,10 +104,17 @@ final class DirectKafkaSource: PackageRecoverableSource {
 
     private var timeoutMs: Int32 { Int32(clamping: Int(options.connectTimeout / .milliseconds(1))) }
 
+    var name: String { "kafkaStream" }
+    var isRateLimited: Bool { true }
+
     // MARK: lifecycle
 
     /// Finds the partitions and the starting offsets; fails with a message naming the broker when none answers.
     func start() async throws {
+        try await BlockingIO.run { [self] in try startNow() }
+    }
+
+    private func startNow() throws {
         let consumer: RdKafkaConsumer
         do { consumer = try self.consumer } catch {
             throw SpateError.sourceFailed(source: "kafkaStream", reason: "\(error)")
@@ -162,7 +168,7 @@ final class DirectKafkaSource: PackageRecoverableSource {
     /// Leaves the consumer group (consumer-group mode), so the others take the partitions at once.
     func stop(graceful: Bool) async {
         if let member = try? groupMember?.get() {
-            member.close()
+            _ = try? await BlockingIO.run { member.close() }
             logger.info("kafkaStream left its consumer group", metadata: ["group": "\(groupID)"])
         }
     }
@@ -174,13 +180,13 @@ final class DirectKafkaSource: PackageRecoverableSource {
         switch options.startingOffsets {
         case .committed: given = try consumer.committed(partitions, timeoutMs: timeoutMs)
         case let .specific(offsets): given = offsets
-        case let .stored(store): given = try store.storedOffsets(group: groupID, partitions: partitions)
+        case let .stored(store): given = try store.storedOffsets(group: groupID, partitions: partitions).kafkaOffsets
         case .earliest: break
         case .latest: latest = true
         }
         if let store = stateOffsets.withLock({ $0 }) {
             // A partition-scoped state's snapshot wins: its state holds every record before its offset.
-            given.merge(try store.storedOffsets(group: groupID, partitions: partitions)) { _, snapshot in snapshot }
+            given.merge(try store.storedOffsets(group: groupID, partitions: partitions).kafkaOffsets) { _, snapshot in snapshot }
         }
         var next: [KafkaTopicPartition: Int64] = [:]
         let lows = try consumer.offsets(partitions, latest: false, timeoutMs: timeoutMs)
@@ -194,15 +200,18 @@ final class DirectKafkaSource: PackageRecoverableSource {
 
     // MARK: batches
 
-    /// Each partition's offset range and lag (records left after the batch) for the batch just cut.
-    func takeMetadata() -> [String: String] {
-        state.withLock { s in
-            defer { s.lastMetadata = [:] }
-            return s.lastMetadata
+    /// Reads the batch for `time` on the blocking pool; its metadata holds each partition's offset range and
+    /// lag (records left after the batch).
+    func cut(at time: BatchTime, limit: Int?) async -> SourceBatch<KafkaRecord, [KafkaOffsetRange]> {
+        do {
+            return try await BlockingIO.run { [self] in cutNow(time, limit: limit) }
+        } catch {
+            // Only when the blocking pool is shut down (the process is ending): nothing read, nothing skipped.
+            return SourceBatch(partitions: assignedPartitions.map { _ in [] }, descriptor: position)
         }
     }
 
-    func cut(_ time: BatchTime) -> (parts: [[KafkaRecord]], descriptor: Data) {
+    private func cutNow(_ time: BatchTime, limit: Int?) -> SourceBatch<KafkaRecord, [KafkaOffsetRange]> {
         refreshAssignment()
         let (partitions, next, skip) = state.withLock { s -> ([KafkaTopicPartition], [KafkaTopicPartition: Int64], Bool) in
             let skip = s.skipBatches > 0
@@ -230,7 +239,7 @@ final class DirectKafkaSource: PackageRecoverableSource {
                     ranges[i].untilOffset = max(ranges[i].fromOffset, high)
                     lag.append(ranges[i].count)
                 }
-                bound(&ranges, lag: lag)
+                bound(&ranges, lag: lag, allowance: limit)
                 brokerAnswered()
             } catch {
                 ranges = ranges.map { var r = $0; r.untilOffset = r.fromOffset; return r }
@@ -253,9 +262,8 @@ final class DirectKafkaSource: PackageRecoverableSource {
         state.withLock { s in
             for r in ranges { s.next[r.topicPartition] = r.untilOffset }
             remember(&s, ranges, at: time)
-            s.lastMetadata = described
         }
-        return (parts, (try? JSONEncoder().encode(ranges)) ?? Data())
+        return SourceBatch(partitions: parts, descriptor: ranges, metadata: described)
     }
 
     /// Bounds every range by maxRatePerPartition x interval and splits a backpressure allowance over the
@@ -296,13 +304,13 @@ final class DirectKafkaSource: PackageRecoverableSource {
     /// The partitions this process reads now (all of them, or its consumer-group share).
     var assignedPartitions: [KafkaTopicPartition] { state.withLock { $0.partitions } }
 
-    private func bound(_ ranges: inout [KafkaOffsetRange], lag: [Int64]) {
+    private func bound(_ ranges: inout [KafkaOffsetRange], lag: [Int64], allowance: Int?) {
         var limits = [Int64?](repeating: nil, count: ranges.count)
         if let rate = options.maxRatePerPartition {
             let perBatch = max(1, Int64(rate) * Int64(batchIntervalMs) / 1000)
             limits = limits.map { _ in perBatch }
         }
-        if let total = allowance() {
+        if let total = allowance {
             let totalLag = lag.reduce(0, +)
             for i in ranges.indices where totalLag > 0 {
                 let share = max(1, Int64((Double(total) * Double(lag[i]) / Double(totalLag)).rounded()))
@@ -345,33 +353,36 @@ final class DirectKafkaSource: PackageRecoverableSource {
         if s.ranges.count > Self.keptRanges, let oldest = s.ranges.keys.min() { s.ranges[oldest] = nil }
     }
 
-    func replay(_ descriptor: Data, at time: BatchTime) throws -> [[KafkaRecord]] {
-        let ranges = try JSONDecoder().decode([KafkaOffsetRange].self, from: descriptor)
+    func replay(_ ranges: [KafkaOffsetRange], at time: BatchTime) async throws -> [[KafkaRecord]] {
         var delay = Duration.milliseconds(100)
         for attempt in 1...6 {
-            let (parts, read) = fetch(ranges)
+            let (parts, read) = try await BlockingIO.run { [self] in fetch(ranges) }
             if zip(read, ranges).allSatisfy({ $0 >= $1.untilOffset }) {
                 state.withLock { remember(&$0, ranges, at: time) }
                 return parts
             }
             logger.warning("cannot yet read a recovered batch's offsets; retrying", metadata: [
                 "batch": "\(time)", "attempt": "\(attempt)", "brokers": "\(brokers)"])
-            Thread.sleep(forTimeInterval: delay / .seconds(1))
+            try await Task.sleep(for: delay)
             delay *= 2
         }
         throw KafkaError.client(operation: "replay of batch \(time)", reason: "offsets \(ranges) could not be read from \(brokers)")
     }
 
-    func position() -> Data {
-        let next = state.withLock { s in s.partitions.map { KafkaOffsetRange(topic: $0.topic, partition: $0.partition, fromOffset: s.next[$0] ?? 0, untilOffset: s.next[$0] ?? 0) } }
-        return (try? JSONEncoder().encode(next)) ?? Data()
+    /// The next offset of every partition read, as empty ranges.
+    var position: [KafkaOffsetRange] {
+        state.withLock { s in
+            s.partitions.map {
+                KafkaOffsetRange(topic: $0.topic, partition: $0.partition, fromOffset: s.next[$0] ?? 0,
+                                 untilOffset: s.next[$0] ?? 0)
+            }
+        }
     }
 
-    func restore(position: Data) throws {
+    func restore(position saved: [KafkaOffsetRange]) async throws {
         // In a consumer group the partitions and their offsets come from the group and the offset store at
         // each assignment, not from this process's checkpoint (another member may have moved them on).
         guard groupMember == nil else { return }
-        let saved = try JSONDecoder().decode([KafkaOffsetRange].self, from: position)
         state.withLock { s in
             s.restored = true
             s.partitions = saved.map(\.topicPartition)

@@ -1,10 +1,11 @@
 import Logging
 import Spate
 
-/// Runs after each batch's outputs completed (a listener's `batchCompleted` comes after the last output):
-/// flushes the batch's dead letters, then commits the batch's end offsets for the consumer group, so a
-/// group member that restarts resumes after the last batch whose outputs completed.
-final class KafkaBatchCommitter: StreamingListener {
+/// Runs after each batch's outputs completed (the scheduler awaits it before the next batch runs): flushes
+/// the batch's dead letters, then commits the batch's end offsets for the consumer group, so a group member
+/// that restarts resumes after the last batch whose outputs completed. Both wait for the broker, so they run
+/// on the blocking pool.
+final class KafkaBatchCommitter: AwaitedBatchListener {
     let source: DirectKafkaSource
     let deadLetters: KafkaDeadLetters?
     let commit: Bool
@@ -17,7 +18,16 @@ final class KafkaBatchCommitter: StreamingListener {
         self.logger = logger
     }
 
-    func batchCompleted(_ info: BatchInfo) {
+    func batchFinished(_ info: BatchInfo) async {
+        do {
+            try await BlockingIO.run { [self] in flushAndCommit(info) }
+        } catch {
+            logger.warning("Kafka offsets of a batch not committed: the blocking pool is shut down", metadata: [
+                "batch": "\(info.batchTime)", "error": "\(error)"])
+        }
+    }
+
+    private func flushAndCommit(_ info: BatchInfo) {
         if let deadLetters, !deadLetters.flush() {
             // Committing now could lose dead letters that were never written; the next batch's commit covers
             // these offsets once the dead letters are out.

@@ -40,11 +40,11 @@ final class KafkaStateSnapshots: SourceOffsetStore {
 
     private struct Header: Decodable { var offset: Int64 }
 
-    func storedOffsets(group: String, partitions: [SourcePartition]) throws -> [SourcePartition: Int64] {
-        var offsets: [SourcePartition: Int64] = [:]
+    func storedOffsets(group: String, partitions: [SourcePartition]) throws -> [SourcePartition: SourceOffset] {
+        var offsets: [SourcePartition: SourceOffset] = [:]
         for tp in partitions {
             guard let data = try? Data(contentsOf: file(tp)) else { continue }
-            offsets[tp] = try JSONDecoder().decode(Header.self, from: data).offset
+            offsets[tp] = SourceOffset(try JSONDecoder().decode(Header.self, from: data).offset)
         }
         return offsets
     }

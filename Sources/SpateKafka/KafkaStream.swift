@@ -30,7 +30,7 @@ public final class KafkaStream: Sendable {
     /// store, so a restarted (or newly assigned) partition resumes after the last stored batch.
     public var batchOffsets: BatchOffsets {
         let source = self.source
-        return BatchOffsets(group: source.groupID, ranges: { source.offsetRanges(at: $0) }, rewind: { source.rewind($0) })
+        return BatchOffsets(group: source.groupID, ranges: { source.offsetRanges(at: $0) }, rewind: { source.rewind($0.kafkaOffsets) })
     }
 
     /// The partitions this process reads now: all of the topics' partitions, or in consumer-group mode the
@@ -102,10 +102,9 @@ extension StreamingContext {
     ) -> KafkaStream {
         let logger = packageLogger
         let interval = batchIntervalMilliseconds
-        let (records, source) = packageInputStream(name: "kafkaStream") { allowance in
-            DirectKafkaSource(brokers: brokers, topics: topics, groupID: groupID, options: options,
-                              batchIntervalMs: interval, logger: logger, allowance: allowance)
-        }
+        let source = DirectKafkaSource(brokers: brokers, topics: topics, groupID: groupID, options: options,
+                                       batchIntervalMs: interval, logger: logger)
+        let records = inputStream(source)
         let deadLetters = options.deadLetterTopic.map {
             KafkaDeadLetters(topic: $0, brokers: brokers, settings: options.settings, logger: logger)
         }

@@ -17,7 +17,9 @@ extension DStream {
     ) {
         let sink = KafkaSink(topic: topic, brokers: brokers, settings: settings)
         foreachBatch(named: "saveToKafka") { batch, _ in
-            try sink.write(batch.partitions.flatMap { $0.map(message) })
+            let messages = batch.partitions.flatMap { $0.map(message) }
+            // Produce and wait for the acknowledgements on the blocking pool, off the cooperative threads.
+            try await BlockingIO.run { try sink.write(messages) }
         }
     }
 }

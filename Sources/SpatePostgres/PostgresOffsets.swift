@@ -2,17 +2,30 @@ import Spate
 import SpateSQL
 
 /// Source offsets stored with a table's batches in `spate_offsets("table", group_id, topic, partition,
-/// until_offset, committed_at)`: one row per (table, consumer group, topic partition) holding the offset after
-/// the last batch written, updated in the batch's transaction (`saveToPostgres(..., offsets:)`).
+/// until_offset, committed_at)`: one row per (table, consumer group, source partition) holding the position
+/// after the last batch written, updated in the batch's transaction (`saveToPostgres(..., offsets:)`). The
+/// partition's stream (a Kafka topic, a Kinesis stream) goes in `topic`, its id (a partition number, a shard
+/// id) in `partition` and its position (an offset, a sequence number) in `until_offset`, all as text.
 enum PostgresOffsets {
     /// The quoted offsets table.
     static let table = PostgresSchema.dialect.quote(TableLayout.offsetsTable)
 
-    /// `CREATE TABLE IF NOT EXISTS` for the offsets table.
-    static let createStatement = "CREATE TABLE IF NOT EXISTS \(table) ("
-        + "\"table\" text NOT NULL, group_id text NOT NULL, topic text NOT NULL, \"partition\" integer NOT NULL, "
-        + "until_offset bigint NOT NULL, committed_at timestamptz NOT NULL DEFAULT now(), "
-        + "PRIMARY KEY (\"table\", group_id, topic, \"partition\"))"
+    /// How to bring a table of the earlier format (integer partition, bigint offset) to this one.
+    static let migration = "ALTER TABLE \(table) ALTER COLUMN \"partition\" TYPE text, ALTER COLUMN until_offset TYPE text"
+
+    /// Creates the offsets table when missing, and fails with a clear error (PostgreSQL's `RAISE`, naming the
+    /// migration) when it exists in the format of an earlier Spate.
+    static let createStatement = "DO $spate$ BEGIN CREATE TABLE IF NOT EXISTS \(table) ("
+        + "\"table\" text NOT NULL, group_id text NOT NULL, topic text NOT NULL, \"partition\" text NOT NULL, "
+        + "until_offset text NOT NULL, committed_at timestamptz NOT NULL DEFAULT now(), "
+        + "PRIMARY KEY (\"table\", group_id, topic, \"partition\")); "
+        + "IF EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+        + "AND table_name = '\(TableLayout.offsetsTable)' AND column_name IN ('partition', 'until_offset') "
+        + "AND data_type <> 'text') THEN RAISE EXCEPTION USING ERRCODE = '42804', MESSAGE = "
+        + "'\(TableLayout.offsetsTable) has the format of an earlier Spate (integer partition, bigint until_offset); "
+        + "this one stores any source''s partition ids and positions as text: run "
+        + migration.replacingOccurrences(of: "'", with: "''")
+        + " (the stored offsets stay valid), or drop the table'; END IF; END $spate$"
 
     /// What a batch's offset ranges meet in the store.
     enum Claim: Equatable, Sendable {
@@ -23,27 +36,27 @@ enum PostgresOffsets {
         /// Another writer moved some partition's offset (or the batch is partly written): drop the batch and
         /// read the partitions again from these offsets (the stored ones; where the batch starts for
         /// partitions with none stored).
-        case conflict(rewind: [SourcePartition: Int64])
+        case conflict(rewind: [SourcePartition: SourceOffset])
     }
 
     /// Decides a batch against the offsets `stored` before it (partitions without a row absent): a range is
-    /// ready when its partition has no offset or the offset is its `fromOffset`, and written when the offset is
-    /// at or past its `untilOffset` (and not its `fromOffset`); an empty range at the stored offset (or with
-    /// none stored) is both, since writing it changes nothing. All ready: claimed; all written (and not all
-    /// empty): already written (a batch replayed after recovery); anything else: a conflict.
-    static func decide(_ ranges: [SourceOffsetRange], stored: [SourcePartition: Int64]) -> Claim {
+    /// ready when its partition has no offset or the offset is its `from`, and written when the offset is
+    /// at or past its `until` (and not its `from`); an empty range at the stored offset (or with none stored)
+    /// is both, since writing it changes nothing. All ready: claimed; all written (and not all empty): already
+    /// written (a batch replayed after recovery); anything else: a conflict.
+    static func decide(_ ranges: [SourceOffsetRange], stored: [SourcePartition: SourceOffset]) -> Claim {
         var ready = 0, written = 0, neutral = 0
         for r in ranges {
-            guard let s = stored[r.topicPartition], s != r.fromOffset else {
-                if r.count == 0 { neutral += 1 } else { ready += 1 }
+            guard let s = stored[r.sourcePartition], s != r.from else {
+                if r.isEmpty { neutral += 1 } else { ready += 1 }
                 continue
             }
-            if s >= r.untilOffset { written += 1 }
+            if s >= r.until { written += 1 }
         }
         if ready + neutral == ranges.count { return .claimed }
         if written + neutral == ranges.count { return .alreadyWritten }
-        var rewind: [SourcePartition: Int64] = [:]
-        for r in ranges { rewind[r.topicPartition] = stored[r.topicPartition] ?? r.fromOffset }
+        var rewind: [SourcePartition: SourceOffset] = [:]
+        for r in ranges { rewind[r.sourcePartition] = stored[r.sourcePartition] ?? r.from }
         return .conflict(rewind: rewind)
     }
 
@@ -53,13 +66,13 @@ enum PostgresOffsets {
     /// waits until this transaction ends), and decides the batch from the offsets stored before it.
     static func claim(_ ranges: [SourceOffsetRange], table: String, group: String, on s: PostgresSession) throws -> Claim {
         guard !ranges.isEmpty else { return .claimed }
-        let sorted = ranges.sorted { $0.topicPartition < $1.topicPartition }
+        let sorted = ranges.sorted { lockOrder($0.sourcePartition, $1.sourcePartition) }
         var params: [String?] = [table, group]
         var tuples: [String] = []
         for r in sorted {
             let n = params.count
-            tuples.append("($1, $2, $\(n + 1), $\(n + 2)::integer, $\(n + 3)::bigint)")
-            params += [r.topic, String(r.partition), String(r.fromOffset)]
+            tuples.append("($1, $2, $\(n + 1), $\(n + 2), $\(n + 3))")
+            params += [r.sourcePartition.stream, r.sourcePartition.id, r.from.value]
         }
         let inserted = try s.query(
             "INSERT INTO \(Self.table) (\"table\", group_id, topic, \"partition\", until_offset) VALUES "
@@ -71,17 +84,17 @@ enum PostgresOffsets {
         params = [table, group]
         for r in sorted {
             let n = params.count
-            keys.append("($\(n + 1), $\(n + 2)::integer)")
-            params += [r.topic, String(r.partition)]
+            keys.append("($\(n + 1), $\(n + 2))")
+            params += [r.sourcePartition.stream, r.sourcePartition.id]
         }
-        var stored: [SourcePartition: Int64] = [:]
+        var stored: [SourcePartition: SourceOffset] = [:]
         for row in try s.query(
             "SELECT topic, \"partition\", until_offset FROM \(Self.table) WHERE \"table\" = $1 AND group_id = $2 "
                 + "AND (topic, \"partition\") IN (" + keys.joined(separator: ", ") + ") "
-                + "ORDER BY topic COLLATE \"C\", \"partition\" FOR UPDATE",
+                + "ORDER BY topic COLLATE \"C\", \"partition\" COLLATE \"C\" FOR UPDATE",
             params)
         {
-            if let p = partition(row), let offset = row[2].flatMap({ Int64($0) }) { stored[p] = offset }
+            if let p = partition(row), let offset = row[2].map(SourceOffset.init) { stored[p] = offset }
         }
         for p in inserted { stored[p] = nil }
         return decide(ranges, stored: stored)
@@ -92,10 +105,10 @@ enum PostgresOffsets {
         guard !ranges.isEmpty else { return }
         var params: [String?] = [table, group]
         var tuples: [String] = []
-        for r in ranges.sorted(by: { $0.topicPartition < $1.topicPartition }) {
+        for r in ranges.sorted(by: { lockOrder($0.sourcePartition, $1.sourcePartition) }) {
             let n = params.count
-            tuples.append("($1, $2, $\(n + 1), $\(n + 2)::integer, $\(n + 3)::bigint)")
-            params += [r.topic, String(r.partition), String(r.untilOffset)]
+            tuples.append("($1, $2, $\(n + 1), $\(n + 2), $\(n + 3))")
+            params += [r.sourcePartition.stream, r.sourcePartition.id, r.until.value]
         }
         try s.query(
             "INSERT INTO \(Self.table) (\"table\", group_id, topic, \"partition\", until_offset) VALUES "
@@ -106,14 +119,14 @@ enum PostgresOffsets {
     }
 
     /// Every offset stored for `table` and `group` (none when the offsets table does not exist).
-    static func offsets(table: String, group: String, on s: PostgresSession) throws -> [SourcePartition: Int64] {
+    static func offsets(table: String, group: String, on s: PostgresSession) throws -> [SourcePartition: SourceOffset] {
         do {
-            var out: [SourcePartition: Int64] = [:]
+            var out: [SourcePartition: SourceOffset] = [:]
             for row in try s.query(
                 "SELECT topic, \"partition\", until_offset FROM \(Self.table) WHERE \"table\" = $1 AND group_id = $2",
                 [table, group])
             {
-                if let p = partition(row), let offset = row[2].flatMap({ Int64($0) }) { out[p] = offset }
+                if let p = partition(row), let offset = row[2].map(SourceOffset.init) { out[p] = offset }
             }
             return out
         } catch let error as PostgresError where error.sqlState == "42P01" {
@@ -121,10 +134,17 @@ enum PostgresOffsets {
         }
     }
 
+    /// The order rows are written and locked in, the same as the `COLLATE "C"` order of the locking `SELECT`
+    /// (bytes), so every writer takes the row locks in one order and no two deadlock.
+    private static func lockOrder(_ a: SourcePartition, _ b: SourcePartition) -> Bool {
+        a.stream != b.stream ? a.stream.utf8.lexicographicallyPrecedes(b.stream.utf8)
+            : a.id.utf8.lexicographicallyPrecedes(b.id.utf8)
+    }
+
     /// The partition named by a row's first two columns (topic, partition).
     private static func partition(_ row: [String?]) -> SourcePartition? {
-        guard row.count >= 2, let topic = row[0], let number = row[1].flatMap({ Int($0) }) else { return nil }
-        return SourcePartition(topic: topic, partition: number)
+        guard row.count >= 2, let stream = row[0], let id = row[1] else { return nil }
+        return SourcePartition(stream: stream, id: id)
     }
 }
 
@@ -152,7 +172,7 @@ public struct PostgresOffsetStore: SourceOffsetStore {
     /// The stored next offset of each of `partitions` that has one for `group` (a consumer group, the
     /// `BatchOffsets.group` the sink wrote with). Throws `SpateError.sourceFailed` when the database cannot be
     /// reached or read.
-    public func storedOffsets(group: String, partitions: [SourcePartition]) throws -> [SourcePartition: Int64] {
+    public func storedOffsets(group: String, partitions: [SourcePartition]) throws -> [SourcePartition: SourceOffset] {
         guard !partitions.isEmpty else { return [:] }
         let wanted = Set(partitions)
         return try offsets(group: group).filter { wanted.contains($0.key) }
@@ -160,7 +180,7 @@ public struct PostgresOffsetStore: SourceOffsetStore {
 
     /// Every offset stored for `group` with `table`'s batches. Throws `SpateError.sourceFailed` when the database
     /// cannot be reached or read.
-    public func offsets(group: String) throws -> [SourcePartition: Int64] {
+    public func offsets(group: String) throws -> [SourcePartition: SourceOffset] {
         let table = self.table
         do {
             return try PostgresConnection.withTemporarySession(connection) { s in

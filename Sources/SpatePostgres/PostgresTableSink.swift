@@ -72,7 +72,7 @@ final class PostgresTableSink: TableWriter {
         /// The batch was written before (its batch time recorded, or its offsets already stored).
         case skipped
         /// The stored offsets are neither where the batch starts nor past it: nothing written.
-        case conflict(rewind: [SourcePartition: Int64], ranges: [SourceOffsetRange])
+        case conflict(rewind: [SourcePartition: SourceOffset], ranges: [SourceOffsetRange])
     }
 
     /// Writes `rows` (values in `layout.columns` order) as the batch of `time`; returns false when the batch

@@ -8,7 +8,20 @@ import Testing
 /// broker (scripts/kafka.sh) and PostgreSQL (scripts/postgres.sh), and produces its input.
 enum Pipeline {
     static let brokers = "127.0.0.1:9092"
-    static let postgres = "host=127.0.0.1 port=5432 user=postgres dbname=spate"
+    /// The tests' tables and `spate_offsets` live in a schema of their own, apart from the shared database's
+    /// `public` schema, where runs of other versions may keep an offsets table of the earlier format.
+    static let schema = "spate_text_offsets"
+    static let postgres = "host=127.0.0.1 port=5432 user=postgres dbname=spate options='-c search_path=\(schema),public'"
+
+    /// Creates the tests' schema (once per process is enough; later calls change nothing).
+    static func prepareDatabase() async throws {
+        let connection = PostgresConnection(postgres)
+        defer { Task { await connection.close() } }
+        do { try await connection.query("CREATE SCHEMA IF NOT EXISTS \(schema)") } catch {
+            // Two processes creating it at once: one wins, and the schema is there.
+            try await connection.query("SELECT 1")
+        }
+    }
     static let windowMs: Int64 = 10_000
 
     static var executable: URL {

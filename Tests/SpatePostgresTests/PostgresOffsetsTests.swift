@@ -8,12 +8,24 @@ import Testing
 /// `BatchOffsets` standing in for a partitioned source.
 @Suite struct PostgresOffsetsTests {
     typealias Helpers = PostgresSinkTests
-    static let conninfo = Helpers.conninfo
+    /// These tests' tables and `spate_offsets` live in a schema of their own, apart from the shared database's
+    /// `public` schema, where runs of other versions may keep an offsets table of the earlier format.
+    static let schema = "spate_text_offsets"
+    static let conninfo = Helpers.conninfo + " options='-c search_path=\(schema),public'"
+
+    /// A connection to the test database whose search path starts at the tests' schema (created if missing).
+    static func connect() async -> PostgresConnection? {
+        guard let admin = await Helpers.connect() else { return nil }
+        _ = try? await admin.query("CREATE SCHEMA IF NOT EXISTS \(schema)")
+        await admin.close()
+        let db = PostgresConnection(conninfo)
+        return (try? await db.query("SELECT 1")) == nil ? nil : db
+    }
 
     /// A fake source's offsets: fixed ranges per batch time (in ms), recording every rewind.
     final class FakeSource: Sendable {
         let ranges: [Int: [SourceOffsetRange]]
-        let rewinds = Mutex<[[SourcePartition: Int64]]>([])
+        let rewinds = Mutex<[[SourcePartition: SourceOffset]]>([])
         init(_ ranges: [Int: [SourceOffsetRange]]) { self.ranges = ranges }
 
         func offsets(group: String) -> BatchOffsets {
@@ -21,14 +33,14 @@ import Testing
                 group: group, ranges: { [ranges] time in ranges[time.milliseconds] },
                 rewind: { [self] offsets in rewinds.withLock { $0.append(offsets) } })
         }
-        var rewound: [[SourcePartition: Int64]] { rewinds.withLock { $0 } }
+        var rewound: [[SourcePartition: SourceOffset]] { rewinds.withLock { $0 } }
     }
 
     static func range(_ partition: Int, _ from: Int64, _ until: Int64, topic: String = "clicks") -> SourceOffsetRange {
-        SourceOffsetRange(topic: topic, partition: partition, fromOffset: from, untilOffset: until)
+        SourceOffsetRange(partition: p(partition, topic: topic), from: SourceOffset(from), until: SourceOffset(until))
     }
     static func p(_ partition: Int, topic: String = "clicks") -> SourcePartition {
-        SourcePartition(topic: topic, partition: partition)
+        SourcePartition(stream: topic, id: "\(partition)")
     }
 
     /// Accumulates `input` into `table` with `source`'s offsets under `group`.
@@ -49,7 +61,7 @@ import Testing
     static let firstInput: [[(String, Int)]] = [[("a", 1), ("b", 1), ("a", 1)], [("a", 1), ("c", 1)], [("d", 1)]]
 
     @Test func anAcceptedBatchWritesItsRowsAndOffsetsTogether() async throws {
-        guard let db = await Helpers.connect() else { return }
+        guard let db = await Self.connect() else { return }
         let table = try await Helpers.freshTable("offs_ok", on: db)
         let source = FakeSource(Self.firstBatches)
         try await Self.accumulate(Self.firstInput, table: table, source: source)
@@ -67,7 +79,7 @@ import Testing
     }
 
     @Test func aReplayedBatchIsSkippedAndLaterBatchesContinue() async throws {
-        guard let db = await Helpers.connect() else { return }
+        guard let db = await Self.connect() else { return }
         let table = try await Helpers.freshTable("offs_replay", on: db)
         try await Self.accumulate(Self.firstInput, table: table, source: FakeSource(Self.firstBatches))
         let query = "SELECT key, value FROM \(table) ORDER BY key"
@@ -88,7 +100,7 @@ import Testing
     }
 
     @Test func aConflictWritesNothingAndRewindsToTheStoredOffsets() async throws {
-        guard let db = await Helpers.connect() else { return }
+        guard let db = await Self.connect() else { return }
         let table = try await Helpers.freshTable("offs_conflict", on: db)
         try await Self.accumulate(Self.firstInput, table: table, source: FakeSource(Self.firstBatches))
         let query = "SELECT key, value FROM \(table) ORDER BY key"
@@ -115,7 +127,7 @@ import Testing
     }
 
     @Test func concurrentWritersOfTheSameBatchesWriteThemOnce() async throws {
-        guard let db = await Helpers.connect() else { return }
+        guard let db = await Self.connect() else { return }
         let table = try await Helpers.freshTable("offs_race", on: db)
         let input: [[(String, Int)]] = (0..<6).map { b in (0..<20).map { ("k\(($0 * 7 + b) % 13)", 1) } }
         var batches: [Int: [SourceOffsetRange]] = [:]
@@ -137,7 +149,7 @@ import Testing
     }
 
     @Test func writersOfDisjointPartitionsAddToSharedKeysConcurrently() async throws {
-        guard let db = await Helpers.connect() else { return }
+        guard let db = await Self.connect() else { return }
         let table = try await Helpers.freshTable("offs_group", on: db)
         // Two processes of one consumer group, one partition each, same batch times, the same keys in opposite
         // orders: both batches are written (no deadlock), and their counts add up.
@@ -160,7 +172,7 @@ import Testing
     }
 
     @Test func aBatchTheSourceDoesNotKnowFailsTheOutput() async throws {
-        guard let db = await Helpers.connect() else { return }
+        guard let db = await Self.connect() else { return }
         let table = try await Helpers.freshTable("offs_unknown", on: db)
         let ssc = StreamingContext(batchInterval: .seconds(1), parallelism: 2, clock: .manual)
         try ssc.queueStream([[("a", 1)]]).saveToPostgres(
@@ -169,8 +181,48 @@ import Testing
         try await db.query("DROP TABLE IF EXISTS \(table)")
     }
 
+    /// A Kinesis-like source: string shard ids and sequence numbers longer than any integer type.
+    @Test func shardIdsAndLongSequenceNumbersAreStoredAndResumedFrom() async throws {
+        guard let db = await Self.connect() else { return }
+        let table = try await Helpers.freshTable("offs_shards", on: db)
+        let shard = SourcePartition(stream: "clicks-stream", id: "shardId-000000000001")
+        let seq = ["49590338271490256608559692538361571095921575989136588898",
+                   "49590338271490256608559692538361571095921575989136588999",
+                   "495903382714902566085596925383615710959215759891365889990"].map(SourceOffset.init)
+        let source = FakeSource([
+            1000: [SourceOffsetRange(partition: shard, from: seq[0], until: seq[1])],
+            2000: [SourceOffsetRange(partition: shard, from: seq[1], until: seq[2])],
+        ])
+        try await Self.accumulate([[("a", 1)], [("a", 2)]], table: table, source: source)
+        #expect(try PostgresOffsetStore(connection: Self.conninfo, table: table).offsets(group: "g") == [shard: seq[2]])
+        #expect(source.rewound.isEmpty)
+        // A replay of the first batch finds it written: the longer sequence number is the later one.
+        #expect(PostgresOffsets.decide([SourceOffsetRange(partition: shard, from: seq[0], until: seq[1])],
+                                       stored: [shard: seq[2]]) == .alreadyWritten)
+        try await db.query("DROP TABLE \(table)")
+    }
+
+    /// A `spate_offsets` of the earlier format (integer partition, bigint offset) fails the first batch with
+    /// the statement that migrates it, instead of failing later on a shard id.
+    @Test func anOffsetsTableOfTheEarlierFormatFailsWithItsMigration() async throws {
+        guard let db = await Self.connect() else { return }
+        let schema = "spate_old_offsets_\(UInt32.random(in: 0...UInt32.max))"
+        try await db.query("CREATE SCHEMA \(schema)")
+        try await db.query(
+            "CREATE TABLE \(schema).spate_offsets (\"table\" text NOT NULL, group_id text NOT NULL, topic text NOT NULL, "
+                + "\"partition\" integer NOT NULL, until_offset bigint NOT NULL, committed_at timestamptz NOT NULL "
+                + "DEFAULT now(), PRIMARY KEY (\"table\", group_id, topic, \"partition\"))")
+        let ssc = StreamingContext(batchInterval: .seconds(1), parallelism: 2, clock: .manual)
+        try ssc.queueStream([[("a", 1)]]).saveToPostgres(
+            connection: Helpers.conninfo + " options='-c search_path=\(schema)'", table: "offs_old", mode: .accumulate,
+            offsets: FakeSource(Self.firstBatches).offsets(group: "g"))
+        await Helpers.expectFirstBatchFails(ssc, saying: [
+            "format of an earlier Spate", "ALTER COLUMN \"partition\" TYPE text, ALTER COLUMN until_offset TYPE text"])
+        try await db.query("DROP SCHEMA \(schema) CASCADE")
+    }
+
     @Test func theOffsetStoreReadsWhatWasStoredAndNothingElse() async throws {
-        guard let db = await Helpers.connect() else { return }
+        guard let db = await Self.connect() else { return }
         let table = try await Helpers.freshTable("offs_store", on: db)
         try await Self.accumulate(Self.firstInput, table: table, source: FakeSource(Self.firstBatches), group: "g1")
         let store = PostgresOffsetStore(connection: Self.conninfo, table: table)
@@ -182,7 +234,7 @@ import Testing
         #expect(try PostgresOffsetStore(connection: Self.conninfo, table: "no_such_table").offsets(group: "g1") == [:])
         // A database (here: a search path) without the offsets table has no offsets.
         let empty = PostgresOffsetStore(
-            connection: Self.conninfo + " options='-c search_path=spate_no_such_schema'", table: table)
+            connection: Helpers.conninfo + " options='-c search_path=spate_no_such_schema'", table: table)
         #expect(try empty.storedOffsets(group: "g1", partitions: [Self.p(0)]) == [:])
         // An unreachable server says where it looked and how to start one.
         let down = "host=127.0.0.1 port=1 user=postgres dbname=spate connect_timeout=2"
@@ -201,10 +253,21 @@ import Testing
 @Suite struct OffsetClaimRuleTests {
     typealias Claim = PostgresOffsets.Claim
     static func range(_ p: Int, _ from: Int64, _ until: Int64) -> SourceOffsetRange {
-        SourceOffsetRange(topic: "t", partition: p, fromOffset: from, untilOffset: until)
+        SourceOffsetRange(partition: SourcePartition(stream: "t", id: "\(p)"), from: SourceOffset(from),
+                          until: SourceOffset(until))
     }
-    static func at(_ offsets: [Int: Int64]) -> [SourcePartition: Int64] {
-        Dictionary(uniqueKeysWithValues: offsets.map { (SourcePartition(topic: "t", partition: $0.key), $0.value) })
+    static func at(_ offsets: [Int: Int64]) -> [SourcePartition: SourceOffset] {
+        Dictionary(uniqueKeysWithValues: offsets.map { (SourcePartition(stream: "t", id: "\($0.key)"), SourceOffset($0.value)) })
+    }
+
+    @Test func positionsOfDecimalDigitsCompareAsNumbersOthersInByteOrder() {
+        #expect(SourceOffset(9) < SourceOffset(10))
+        let kinesis = "49590338271490256608559692538361571095921575989136588898"
+        #expect(SourceOffset(kinesis) < SourceOffset(kinesis + "0"))
+        #expect(SourceOffset("0" + kinesis) == SourceOffset("0" + kinesis) && !(SourceOffset("0" + kinesis) < SourceOffset(kinesis)))
+        #expect(SourceOffset("b") > SourceOffset("a1"))
+        #expect(SourcePartition(stream: "t", id: "2") < SourcePartition(stream: "t", id: "10"))
+        #expect(SourcePartition(stream: "t", id: "shardId-000000000002") > SourcePartition(stream: "t", id: "shardId-000000000001"))
     }
 
     @Test func rangesStartingAtTheStoredOffsetsAreClaimed() {

@@ -189,7 +189,7 @@ private final class SocketInfoRecorder: StreamingListener {
         #expect(ContinuousClock.now - t0 < .seconds(2))
         // Graceful: what was received stays pending for a final batch.
         #expect(source.bufferedCount == 1)
-        #expect(source.hooks.hasPendingData())
+        #expect(source.hasPendingData)
     }
 
     @Test func gracefulStopProcessesReceivedLinesOnSystemClock() async throws {

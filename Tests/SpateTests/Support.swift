@@ -49,3 +49,17 @@ func pollUntil(
         try await Task.sleep(for: .milliseconds(5))
     }
 }
+
+extension StreamingContext {
+    /// `socketTextStream` plus its source, so tests can watch the receive buffer.
+    func socketTextSource(host: String, port: Int) -> (stream: DStream<String>, source: SocketTextSource) {
+        let source = SocketTextSource(host: host, port: port, in: self)
+        return (inputStream(source, rateLimiter: source.rateLimiter), source)
+    }
+
+    /// `receiverStream` plus the receiver's supervisor, so tests can watch the receiver's buffer.
+    func receiverSource<R: Receiver>(_ receiver: R) -> (stream: DStream<R.Element>, supervisor: ReceiverSupervisor<R>) {
+        let source = ReceiverSource(receiver, in: self)
+        return (inputStream(source, rateLimiter: source.received.rateLimiter), source.supervisor)
+    }
+}

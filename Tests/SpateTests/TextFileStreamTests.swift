@@ -132,4 +132,40 @@ private final class TextFileInvalidCounter: StreamingListener {
         await ssc.stop()
         #expect(out.results == [[]])
     }
+
+    /// Issue 11: a recovered program reads the files of the batches its windows still need again (from their
+    /// file lists) and then every file that arrived after its last checkpoint: one read after it before the
+    /// crash, one dropped while the program was down.
+    @Test func recoveryReadsTheFilesThatArrivedAfterTheLastCheckpoint() async throws {
+        let dir = try TextFileTempDirectory()
+        let checkpoint = try TextFileTempDirectory()
+        defer { dir.remove(); checkpoint.remove() }
+        func program() throws -> (StreamingContext, Collector<String>) {
+            var out: Collector<String>?
+            let ssc = try StreamingContext.getOrCreate(checkpoint: checkpoint.url) {
+                let ssc = manualContext(parallelism: 1)
+                let lines = try ssc.textFileStream(directory: dir.path).window(length: .seconds(2))
+                out = Collector(lines.checkpoint(interval: .seconds(2)))
+                return ssc
+            }
+            return (ssc, out!)
+        }
+        let (first, _) = try program()
+        try await first.start()
+        try dir.moveIn("a.txt", "a\n")
+        try await first.advance(by: .seconds(1))               // 1000: a
+        try dir.moveIn("b.txt", "b\n")
+        try await first.advance(by: .seconds(1))               // 2000: b, then the checkpoint
+        try dir.moveIn("c.txt", "c\n")
+        try await first.advance(by: .seconds(1))               // 3000: c, after the last checkpoint
+        await first.stop(graceful: false)                      // a crash: no final checkpoint
+        try dir.moveIn("d.txt", "d\n")                          // arrives while the program is down
+
+        let (second, out) = try program()
+        try await second.start()
+        try await second.advance(by: .seconds(2))              // 3000 and 4000 again
+        await second.stop()
+        #expect(out.times == [3000, 4000])
+        #expect(out.results.map { $0.sorted() } == [["b", "c", "d"], ["c", "d"]])
+    }
 }

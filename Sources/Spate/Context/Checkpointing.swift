@@ -56,7 +56,7 @@ extension StreamingContext {
     }
 
     /// Applies a checkpoint before the first batch: operator states by name, then source positions.
-    func applyRecovery(_ data: CheckpointData) throws {
+    func applyRecovery(_ data: CheckpointData) async throws {
         guard data.batchIntervalMs == batchIntervalMs else {
             throw CheckpointError.batchIntervalChanged(
                 checkpointMilliseconds: data.batchIntervalMs, programMilliseconds: batchIntervalMs)
@@ -78,7 +78,7 @@ extension StreamingContext {
                 logger.warning("source in the checkpoint is not in this program; ignored", metadata: ["source": "\(name)"])
                 continue
             }
-            try source.restore(saved, data.completedMs)
+            try await source.restore(saved, data.completedMs)
         }
     }
 }

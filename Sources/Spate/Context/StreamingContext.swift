@@ -116,7 +116,7 @@ public final class StreamingContext: Sendable {
         let checkpointer: Checkpointer?
         do {
             checkpointer = try makeCheckpointer()
-            if let recovery { try applyRecovery(recovery) }
+            if let recovery { try await applyRecovery(recovery) }
         } catch {
             state.withLock { $0.phase = .stopped }
             termination.finish(error: nil)

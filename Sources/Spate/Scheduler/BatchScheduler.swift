@@ -85,6 +85,7 @@ final class BatchScheduler: Sendable {
         }
         record(info)
         for l in listeners { l.batchCompleted(info) }
+        for case let l as any AwaitedBatchListener in listeners { await l.batchFinished(info) }
     }
 
     /// Counts a completed batch in the metrics and warns about records that failed in user code.

@@ -12,8 +12,27 @@ package enum BlockingIO {
         return pool
     }()
 
+    /// Set on a pool thread while it runs a body, so blocking calls can check where they run.
+    private final class Marker: Sendable {}
+    private static let marker = ThreadSpecificVariable<Marker>()
+    private static let mark = Marker()
+
     /// Runs `body` on the blocking pool and returns its result; rethrows what it throws.
     package static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await pool.runIfActive(body)
+        try await pool.runIfActive {
+            marker.currentValue = mark
+            defer { marker.currentValue = nil }
+            return try body()
+        }
+    }
+
+    /// Whether the calling thread is running a `run` body (a blocking call may wait here).
+    package static var isBlockingThread: Bool { marker.currentValue != nil }
+
+    /// In debug builds, stops the program when `call` (a blocking C call or sleep) is about to run anywhere but
+    /// on the blocking pool: on a cooperative thread it would stall the batch timer and every task queued
+    /// behind it. Release builds check nothing.
+    package static func assertBlockingAllowed(_ call: @autoclosure () -> String) {
+        assert(isBlockingThread, "\(call()) blocks its thread: run it through BlockingIO.run")
     }
 }

@@ -22,20 +22,15 @@ struct RegisteredSource: Sendable {
     let prepare: @Sendable (BatchTime) async -> Int
 }
 
-extension StreamingContext {
-    /// Makes an input DStream whose batch for each time is what `cut` returns at generation time.
-    func inputStream<T: Sendable>(
-        name: String, hooks: SourceHooks = SourceHooks(),
-        cut: @escaping @Sendable (BatchTime) -> [[T]]
-    ) -> DStream<T> {
-        let stream = DStream<T>(context: self, name: name, parents: [], slideMs: batchIntervalMs,
-                                alwaysCache: true) { _, _ in .empty }
-        let source = RegisteredSource(id: stream.id, name: name, hooks: hooks) { [stream] time in
-            let parts = cut(time)
-            stream.put(parts, at: time)
-            return parts.reduce(0) { $0 + $1.count }
-        }
-        add(source: source)
-        return stream
-    }
+/// The checkpoint side of an input source on the graph (see `SourceRecorder`).
+struct RecoverableSourceHandle: Sendable {
+    let name: String
+    /// Takes the source's position and the descriptors of batches at or after `keepFromMs` at once; the
+    /// closure it returns encodes them for the checkpoint file (run by the checkpoint writer).
+    let checkpoint: @Sendable (_ keepFromMs: Int) -> @Sendable () throws -> SourceCheckpoint
+    /// Restores the position, rebuilds completed batches (history for windows) at once, and schedules the
+    /// pending ones to be rebuilt when their time is generated again.
+    let restore: @Sendable (_ checkpoint: SourceCheckpoint, _ completedMs: Int) async throws -> Void
+    /// Called after a checkpoint with this source's part was written.
+    let written: @Sendable (_ checkpoint: SourceCheckpoint) -> Void
 }

@@ -24,8 +24,6 @@ public final class QueueSource<T: Sendable>: Sendable {
     /// Batches waiting to be read.
     public var pending: Int { queue.withLock { $0.batches.count - $0.next } }
 
-    func take(all: Bool) -> [T]? { takeRange(all: all).records }
-
     /// Takes the next batch (or all queued ones) with their indices in the queue.
     func takeRange(all: Bool) -> (records: [T]?, range: Range<Int>) {
         queue.withLock { q in
@@ -60,40 +58,45 @@ public final class QueueSource<T: Sendable>: Sendable {
     func restore(position: Int) { queue.withLock { $0.next = Swift.min(position, $0.batches.count) } }
 }
 
-/// Checkpoint support for queue streams: a batch is described by the queue indices it took; the position
-/// is the next index. A recovered program must create its queue with the same batches (as tests do); as
-/// in Spark, batches pushed at run time are not recovered.
-struct RecoverableQueueSource<T: Sendable>: RecoverableSource {
+/// The source of a queue stream: each cut takes the next queued batch (or all of them), assembled into
+/// partitions by `assemble`. A batch is described by the queue indices it took; the position is the next
+/// index. A recovered program must create its queue with the same batches (as tests do); as in Spark,
+/// batches pushed at run time are not recovered.
+struct QueueStreamSource<T: Sendable, Element: Sendable>: StreamSource {
     let queue: QueueSource<T>
     let oneAtATime: Bool
-    let defaultBatch: [T]?
-    let parallelism: Int
+    /// Whether the context checkpoints (then taken batches are kept, for replays).
+    let checkpointing: @Sendable () -> Bool
+    /// The partitions of a batch from the records taken (nil: the queue was empty).
+    let assemble: @Sendable ([T]?) -> [[Element]]
 
-    func cut(_ time: BatchTime) -> (parts: [[T]], descriptor: Data) {
+    var name: String { "queueStream" }
+
+    func start() async throws {
+        // checkpoint(directory:) may come after queueStream(_:) in the program.
+        if checkpointing() { queue.retainTaken() }
+    }
+
+    var hasPendingData: Bool { queue.pending > 0 }
+
+    func cut(at time: BatchTime, limit: Int?) async -> SourceBatch<Element, Range<Int>> {
         let (records, range) = queue.takeRange(all: !oneAtATime)
-        return (Batch<T>.split(records ?? defaultBatch ?? [], into: parallelism),
-                Data("\(range.lowerBound),\(range.upperBound)".utf8))
+        return SourceBatch(partitions: assemble(records), descriptor: range)
     }
 
-    func replay(_ descriptor: Data, at time: BatchTime) throws -> [[T]] {
-        let bounds = String(decoding: descriptor, as: UTF8.self).split(separator: ",").compactMap { Int($0) }
-        guard bounds.count == 2 else { throw SpateError.invalidArgument("queueStream: unreadable checkpointed batch at \(time)") }
-        if bounds[0] == bounds[1] { return Batch<T>.split(defaultBatch ?? [], into: parallelism) }
-        guard let records = queue.batches(bounds[0]..<bounds[1]) else {
+    func replay(_ range: Range<Int>, at time: BatchTime) async throws -> [[Element]] {
+        if range.isEmpty { return assemble(nil) }
+        guard let records = queue.batches(range) else {
             throw SpateError.invalidArgument(
-                "queueStream: batches \(bounds[0])..<\(bounds[1]) are not in the rebuilt queue; create it with the same batches")
+                "queueStream: batches \(range.lowerBound)..<\(range.upperBound) are not in the rebuilt queue; "
+                    + "create it with the same batches")
         }
-        return Batch<T>.split(records, into: parallelism)
+        return assemble(records)
     }
 
-    func position() -> Data { Data("\(queue.position)".utf8) }
+    var position: Int { queue.position }
 
-    func restore(position: Data) throws {
-        guard let next = Int(String(decoding: position, as: UTF8.self)) else {
-            throw SpateError.invalidArgument("queueStream: unreadable checkpointed position")
-        }
-        queue.restore(position: next)
-    }
+    func restore(position: Int) async throws { queue.restore(position: position) }
 }
 
 extension StreamingContext {
@@ -103,17 +106,10 @@ extension StreamingContext {
     public func queueStream<T: Sendable>(
         _ queue: QueueSource<T>, oneAtATime: Bool = true, default defaultBatch: [T]? = nil
     ) -> DStream<T> {
-        if checkpointDirectory != nil { queue.retainTaken() }
-        return recoverableInputStream(
-            name: "queueStream",
-            hooks: SourceHooks(
-                start: { [self] in
-                    // checkpoint(directory:) may come after queueStream(_:) in the program.
-                    if checkpointDirectory != nil { queue.retainTaken() }
-                },
-                hasPendingData: { queue.pending > 0 }),
-            source: RecoverableQueueSource(
-                queue: queue, oneAtATime: oneAtATime, defaultBatch: defaultBatch, parallelism: parallelism))
+        let parallelism = self.parallelism
+        return inputStream(queueSource(queue, oneAtATime: oneAtATime) { records in
+            Batch<T>.split(records ?? defaultBatch ?? [], into: parallelism)
+        })
     }
 
     /// A stream over fixed batches: the first batch interval gets `batches[0]`, the next `batches[1]`, ...
@@ -121,5 +117,16 @@ extension StreamingContext {
         _ batches: [[T]], oneAtATime: Bool = true, default defaultBatch: [T]? = nil
     ) -> DStream<T> {
         queueStream(QueueSource(batches), oneAtATime: oneAtATime, default: defaultBatch)
+    }
+
+    /// The source over `queue`, keeping taken batches when the context checkpoints.
+    func queueSource<T: Sendable, E: Sendable>(
+        _ queue: QueueSource<T>, oneAtATime: Bool, assemble: @escaping @Sendable ([T]?) -> [[E]]
+    ) -> QueueStreamSource<T, E> {
+        let checkpointing: @Sendable () -> Bool = { [weak self] in
+            self?.checkpointDirectory != nil
+        }
+        if checkpointing() { queue.retainTaken() }
+        return QueueStreamSource(queue: queue, oneAtATime: oneAtATime, checkpointing: checkpointing, assemble: assemble)
     }
 }

@@ -2,27 +2,28 @@ import Foundation
 import Synchronization
 
 /// The generator behind `rateStream(recordsPerSecond:)`: it computes each batch from the batch time alone, so
-/// runs are reproducible and no receiver task is needed.
-final class RateSource: Sendable {
+/// runs are reproducible and no receiver task is needed. A batch is described by its value range, the
+/// position is the next value. Rate-limited: a bounded batch takes fewer values and the generator falls
+/// behind.
+final class RateSource: StreamSource {
     let recordsPerSecond: Int
+    let parallelism: Int
     private let context: StreamingContext
     /// Values emitted so far (the next value to emit).
     private let emitted = Mutex(0)
     /// Set when a checkpoint restored `emitted`, so start() keeps it.
     private let restored = Mutex(false)
-    /// The backpressure / max-rate bound: a bounded batch takes fewer values and the generator falls behind.
-    let rateLimiter = SourceRateLimiter()
 
     init(recordsPerSecond: Int, context: StreamingContext) {
         self.recordsPerSecond = recordsPerSecond
+        self.parallelism = context.parallelism
         self.context = context
     }
 
-    var hooks: SourceHooks {
-        SourceHooks(start: { [self] in try start() })
-    }
+    var name: String { "rateStream" }
+    var isRateLimited: Bool { true }
 
-    private func start() throws {
+    func start() async throws {
         guard recordsPerSecond > 0 else {
             throw SpateError.invalidArgument(
                 "rateStream(recordsPerSecond: \(recordsPerSecond)): the rate must be positive; "
@@ -35,7 +36,7 @@ final class RateSource: Sendable {
     var position: Int { emitted.withLock { $0 } }
 
     /// Continues from a checkpointed position.
-    func restore(position: Int) {
+    func restore(position: Int) async throws {
         emitted.withLock { $0 = position }
         restored.withLock { $0 = true }
     }
@@ -52,16 +53,21 @@ final class RateSource: Sendable {
         return overflowSum ? Int.max : sum
     }
 
-    /// The values from the running count up to the total due at `time`, split into contiguous partitions.
-    func cut(_ time: BatchTime, into parallelism: Int) -> [[Int]] {
-        Self.parts(cutRange(time), into: parallelism)
+    /// The values from the running count up to the total due at `time` (at most `limit` of them), split
+    /// into contiguous partitions.
+    func cut(at time: BatchTime, limit: Int?) async -> SourceBatch<Int, Range<Int>> {
+        let range = cutRange(time, limit: limit)
+        return SourceBatch(partitions: Self.parts(range, into: parallelism), descriptor: range)
+    }
+
+    func replay(_ range: Range<Int>, at time: BatchTime) async throws -> [[Int]] {
+        Self.parts(range, into: parallelism)
     }
 
     /// The values of the batch at `time`.
-    func cutRange(_ time: BatchTime) -> Range<Int> {
+    func cutRange(_ time: BatchTime, limit allowance: Int?) -> Range<Int> {
         let zero = context.zeroTimeMs
         let due = total(afterMs: time.milliseconds - zero)
-        let allowance = rateLimiter.allowance()
         let range = emitted.withLock { next -> Range<Int> in
             let from = next
             var to = Swift.max(from, due)
@@ -101,40 +107,6 @@ extension StreamingContext {
     /// With backpressure or a maximum rate (`backpressure(_:)`), a batch holds at most the rate bound x batch
     /// interval values: the generator falls behind its nominal schedule, values stay consecutive, none is lost.
     public func rateStream(recordsPerSecond: Int) -> DStream<Int> {
-        let source = RateSource(recordsPerSecond: recordsPerSecond, context: self)
-        let parallelism = self.parallelism
-        let stream = recoverableInputStream(
-            name: "rateStream", hooks: source.hooks,
-            source: RecoverableRateSource(source: source, parallelism: parallelism))
-        rateControl.register(source.rateLimiter, sourceId: stream.id)
-        return stream
-    }
-}
-
-/// Checkpoint support: a batch is described by its value range, the position is the next value.
-struct RecoverableRateSource: RecoverableSource {
-    let source: RateSource
-    let parallelism: Int
-
-    func cut(_ time: BatchTime) -> (parts: [[Int]], descriptor: Data) {
-        let range = source.cutRange(time)
-        return (RateSource.parts(range, into: parallelism), Data("\(range.lowerBound),\(range.upperBound)".utf8))
-    }
-
-    func replay(_ descriptor: Data, at time: BatchTime) throws -> [[Int]] {
-        let bounds = String(decoding: descriptor, as: UTF8.self).split(separator: ",").compactMap { Int($0) }
-        guard bounds.count == 2, bounds[0] <= bounds[1] else {
-            throw SpateError.invalidArgument("rateStream: unreadable checkpointed range at \(time)")
-        }
-        return RateSource.parts(bounds[0]..<bounds[1], into: parallelism)
-    }
-
-    func position() -> Data { Data("\(source.position)".utf8) }
-
-    func restore(position: Data) throws {
-        guard let next = Int(String(decoding: position, as: UTF8.self)) else {
-            throw SpateError.invalidArgument("rateStream: unreadable checkpointed position")
-        }
-        source.restore(position: next)
+        inputStream(RateSource(recordsPerSecond: recordsPerSecond, context: self))
     }
 }

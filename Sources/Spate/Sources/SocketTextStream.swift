@@ -4,62 +4,19 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
-/// Splits a byte stream into newline-delimited UTF-8 lines, keeping a line that spans several reads until its
-/// newline arrives. `\r\n` endings lose their `\r`. A line that is not valid UTF-8 is dropped and counted,
-/// so one bad record never stops a stream. Shared by the socket and file sources.
-struct LineSplitter {
-    private var partial: [UInt8] = []
-
-    /// Decoded lines and the count of lines dropped as invalid UTF-8.
-    struct Output {
-        var lines: [String] = []
-        var invalid = 0
-    }
-
-    /// Consumes `bytes`, appending every completed line to `output`.
-    mutating func feed(_ bytes: UnsafeRawBufferPointer, into output: inout Output) {
-        let all = bytes.bindMemory(to: UInt8.self)
-        var start = all.startIndex
-        while let newline = all[start...].firstIndex(of: UInt8(ascii: "\n")) {
-            if partial.isEmpty {
-                Self.emit(UnsafeBufferPointer(rebasing: all[start..<newline]), into: &output)
-            } else {
-                partial.append(contentsOf: all[start..<newline])
-                partial.withUnsafeBufferPointer { Self.emit($0, into: &output) }
-                partial.removeAll(keepingCapacity: true)
-            }
-            start = newline + 1
-        }
-        if start < all.endIndex { partial.append(contentsOf: all[start...]) }
-    }
-
-    /// Ends the stream: a last line without a newline still counts (like `BufferedReader.readLine`).
-    mutating func finish(into output: inout Output) {
-        guard !partial.isEmpty else { return }
-        partial.withUnsafeBufferPointer { Self.emit($0, into: &output) }
-        partial.removeAll()
-    }
-
-    private static func emit(_ line: UnsafeBufferPointer<UInt8>, into output: inout Output) {
-        var end = line.endIndex
-        if end > line.startIndex, line[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-        if let text = String(validating: line[line.startIndex..<end], as: UTF8.self) {
-            output.lines.append(text)
-        } else {
-            output.invalid += 1
-        }
-    }
-}
-
 /// The client behind `socketTextStream(host:port:)`: one connection at a time to a TCP server, lines buffered
-/// until the next batch cuts them.
+/// until the next batch cuts them (see `ReceivedRecordsSource`).
 ///
 /// The receive loop runs in its own task. When the server closes the connection or it fails, the loop
 /// reconnects with exponential backoff (100 ms doubling to 2 s) until it is stopped; buffered lines stay
 /// buffered meanwhile, so nothing received is lost.
-final class SocketTextSource: Sendable {
+final class SocketTextSource: ReceivedRecordsSource {
+    typealias Element = String
+    typealias Descriptor = Range<Int>
+    typealias Position = Int
     let host: String
     let port: Int
+    let parallelism: Int
     private let logger: Logger
     private let state = Mutex(State())
     /// The backpressure / max-rate bound: a batch takes at most the bound x batch interval lines, and the
@@ -81,14 +38,20 @@ final class SocketTextSource: Sendable {
     static let initialBackoff = Duration.milliseconds(100)
     static let maximumBackoff = Duration.seconds(2)
 
-    init(host: String, port: Int, logger: Logger) {
+    /// A client of `host:port` for `ssc`'s batches.
+    init(host: String, port: Int, in ssc: StreamingContext) {
         self.host = host
         self.port = port
-        var logger = logger
-        logger[metadataKey: "source"] = "socketTextStream(\(host):\(port))"
+        self.parallelism = ssc.parallelism
+        let name = "socketTextStream(\(host):\(port))"
+        var logger = ssc.logger
+        logger[metadataKey: "source"] = "\(name)"
         self.logger = logger
-        self.received = ReceiverContext(logger: logger)
+        self.received = ssc.receiverContext(name: name, logger: logger)
     }
+
+    /// The checkpoint and dashboard name.
+    var name: String { "socketTextStream(\(host):\(port))" }
 
     var sourceName: String { "socketTextStream(host: \"\(host)\", port: \(port))" }
 
@@ -98,33 +61,23 @@ final class SocketTextSource: Sendable {
     /// How many times the source connected (1 after start, +1 per reconnect).
     var connectionCount: Int { state.withLock { $0.connections } }
 
-    var hooks: SourceHooks {
-        SourceHooks(
-            start: { [self] in try await start() },
-            stop: { [self] graceful in await stop(graceful: graceful) },
-            hasPendingData: { [self] in bufferedCount > 0 },
-            takeInvalidCount: { [self] in
-                // Called right after the batch was cut: the invalid lines received since go with it.
-                let invalid = state.withLock { s in
-                    defer { s.invalid = 0 }
-                    return s.invalid
-                }
-                if invalid > 0 {
-                    logger.warning("dropped lines that are not valid UTF-8", metadata: ["invalidLines": "\(invalid)"])
-                }
-                return invalid
-            })
-    }
-
-    /// Drains the buffered lines for one batch; with a rate bound, at most the bound x batch interval lines,
-    /// the rest staying buffered for the next batches.
-    func cut(into parallelism: Int) -> [[String]] {
-        Batch<String>.split(received.drainRange(limit: rateLimiter.allowance()).records, into: parallelism)
+    /// The invalid lines received since the last cut go with the batch just cut.
+    func takeInvalidCount() -> Int {
+        let invalid = state.withLock { s in
+            defer { s.invalid = 0 }
+            return s.invalid
+        }
+        if invalid > 0 {
+            logger.warning("dropped lines that are not valid UTF-8", metadata: ["invalidLines": "\(invalid)"])
+        }
+        return invalid
     }
 
     // MARK: Lifecycle
 
-    private func start() async throws {
+    func start() async throws {
+        // Recovery may have opened the log already; otherwise open it (and re-buffer what it holds).
+        try received.openLog()
         let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
         do {
             channel = try await connect()
@@ -143,9 +96,7 @@ final class SocketTextSource: Sendable {
         if stoppedEarly { task.cancel() }
     }
 
-    private func stop(graceful: Bool) async {
-        // The final batch of a graceful stop takes every line still buffered, whatever the rate bound.
-        if graceful { rateLimiter.release() }
+    func stop(graceful: Bool) async {
         received.markStopped(keepBuffer: graceful)
         let (channel, task) = state.withLock { s -> ((any Channel)?, Task<Void, Never>?) in
             s.stopped = true
@@ -265,13 +216,7 @@ extension StreamingContext {
     /// With backpressure or a maximum rate (`backpressure(_:)`), a batch takes at most the rate bound x batch
     /// interval lines; the rest stay buffered, and reading pauses while about two batches of lines wait.
     public func socketTextStream(host: String, port: Int) -> DStream<String> {
-        socketTextSource(host: host, port: port).stream
-    }
-
-    /// `socketTextStream` plus its source object, so tests can watch the receive buffer.
-    func socketTextSource(host: String, port: Int) -> (stream: DStream<String>, source: SocketTextSource) {
-        let source = SocketTextSource(host: host, port: port, logger: logger)
-        let stream = receivedInputStream(name: "socketTextStream(\(host):\(port))", buffer: source.received, hooks: source.hooks)
-        return (stream, source)
+        let source = SocketTextSource(host: host, port: port, in: self)
+        return inputStream(source, rateLimiter: source.rateLimiter)
     }
 }

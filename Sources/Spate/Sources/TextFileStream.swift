@@ -9,47 +9,43 @@ import Synchronization
 /// (or elsewhere) and rename it into the directory: a file is read whole at the first batch that sees its final
 /// name. Files are tracked by name; a name that disappears from the directory is forgotten, so the set of seen
 /// names stays as small as the directory.
-final class TextFileSource: Sendable {
+///
+/// Replayable: a batch is described by the names of the files it read, and the position is the set of names
+/// seen so far, so a recovered program reads again the files of its pending batches and then every file that
+/// arrived after its checkpoint (before the crash or while it was down). Listing and reading run on the
+/// blocking pool, off the batch timer.
+final class TextFileSource: StreamSource {
     let directory: String
     let newFilesOnly: Bool
+    let parallelism: Int
     private let logger: Logger
     private let state = Mutex(State())
 
     private struct State: Sendable {
-        var seen: Set<String> = []
-        var cutInvalid = 0
+        /// The names already read (or ignored at start); nil until `start()` or a checkpoint sets them.
+        var seen: Set<String>?
         var missingLogged = false
-        /// Set when a checkpoint restored `seen`: start() must not replace it with the current listing.
-        var restored = false
     }
 
-    init(directory: String, newFilesOnly: Bool, logger: Logger) {
+    init(directory: String, newFilesOnly: Bool, parallelism: Int, logger: Logger) {
         self.directory = directory
         self.newFilesOnly = newFilesOnly
+        self.parallelism = parallelism
         var logger = logger
         logger[metadataKey: "source"] = "textFileStream(\(directory))"
         self.logger = logger
     }
 
-    var sourceName: String { "textFileStream(directory: \"\(directory)\")" }
+    var name: String { "textFileStream" }
 
-    var hooks: SourceHooks {
-        SourceHooks(
-            start: { [self] in try start() },
-            takeInvalidCount: { [self] in
-                state.withLock { s in
-                    defer { s.cutInvalid = 0 }
-                    return s.cutInvalid
-                }
-            })
-    }
+    var sourceName: String { "textFileStream(directory: \"\(directory)\")" }
 
     /// Whether a directory entry is a data file: hidden and temporary names ("." or "_" first) are not.
     static func isDataFileName(_ name: String) -> Bool {
         !(name.hasPrefix(".") || name.hasPrefix("_"))
     }
 
-    private func start() throws {
+    func start() async throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
             throw SpateError.sourceFailed(
@@ -62,9 +58,19 @@ final class TextFileSource: Sendable {
                 reason: "\(directory) is a file, not a directory: pass the directory that new files are moved into")
         }
         let existing = newFilesOnly ? try listDataFiles() : []
-        state.withLock { s in if !s.restored { s.seen = Set(existing) } }
-        logger.info("watching directory", metadata: ["ignoredExistingFiles": "\(existing.count)"])
+        // A checkpoint's names win: files that arrived since it was taken are still to be read.
+        let restored = state.withLock { s -> Bool in
+            if s.seen != nil { return true }
+            s.seen = Set(existing)
+            return false
+        }
+        logger.info("watching directory", metadata: [
+            "ignoredExistingFiles": "\(restored ? 0 : existing.count)", "recovered": "\(restored)"])
     }
+
+    var position: Set<String> { state.withLock { $0.seen ?? [] } }
+
+    func restore(position: Set<String>) async throws { state.withLock { $0.seen = position } }
 
     /// Names of the regular data files in the directory, sorted.
     private func listDataFiles() throws -> [String] {
@@ -79,11 +85,16 @@ final class TextFileSource: Sendable {
     }
 
     /// Reads the files that appeared since the last cut, in name order; their lines make the batch.
-    func cut(into parallelism: Int) -> [[String]] {
-        cutDescribed(into: parallelism).parts
+    func cut(at time: BatchTime, limit: Int?) async -> SourceBatch<String, [String]> {
+        let empty = SourceBatch(partitions: Batch<String>.split([], into: parallelism), descriptor: [String]())
+        return (try? await BlockingIO.run { [self] in cutNow() }) ?? empty
     }
 
-    func cutDescribed(into parallelism: Int) -> (parts: [[String]], files: [String]) {
+    func replay(_ files: [String], at time: BatchTime) async throws -> [[String]] {
+        try await BlockingIO.run { [self] in read(files).parts }
+    }
+
+    private func cutNow() -> SourceBatch<String, [String]> {
         let names: [String]
         do {
             names = try listDataFiles()
@@ -97,40 +108,40 @@ final class TextFileSource: Sendable {
                 logger.warning("cannot list the directory; batches stay empty until it is back", metadata: [
                     "error": "\(error)"])
             }
-            return (Batch<String>.split([], into: parallelism), [])
+            return SourceBatch(partitions: Batch<String>.split([], into: parallelism), descriptor: [])
         }
         let fresh = state.withLock { s -> [String] in
-            let fresh = names.filter { !s.seen.contains($0) }
+            let seen = s.seen ?? []
+            let fresh = names.filter { !seen.contains($0) }
             // Forget names that left the directory, so the set tracks the directory's size.
             s.seen = Set(names)
             return fresh
         }
-        return (read(fresh, into: parallelism), fresh)
+        let (parts, invalid) = read(fresh)
+        return SourceBatch(partitions: parts, descriptor: fresh, invalidRecords: invalid)
     }
 
-    /// Reads the lines of `files` (names in the directory).
-    func read(_ files: [String], into parallelism: Int) -> [[String]] {
+    /// Reads the lines of `files` (names in the directory); also returns the lines dropped as invalid UTF-8.
+    private func read(_ files: [String]) -> (parts: [[String]], invalid: Int) {
         var output = LineSplitter.Output()
         let base = URL(fileURLWithPath: directory, isDirectory: true)
-        let fresh = files
-        for name in fresh {
+        for name in files {
             do {
                 let data = try Data(contentsOf: base.appendingPathComponent(name))
                 var splitter = LineSplitter()
                 data.withUnsafeBytes { splitter.feed($0, into: &output) }
                 splitter.finish(into: &output)
             } catch {
-                logger.error("cannot read a new file; skipping it", metadata: ["file": "\(name)", "error": "\(error)"])
+                logger.error("cannot read a file; skipping it", metadata: ["file": "\(name)", "error": "\(error)"])
             }
         }
         if output.invalid > 0 {
             logger.warning("dropped lines that are not valid UTF-8", metadata: ["invalidLines": "\(output.invalid)"])
-            state.withLock { $0.cutInvalid += output.invalid }
         }
-        if !fresh.isEmpty {
-            logger.debug("read new files", metadata: ["files": "\(fresh.count)", "lines": "\(output.lines.count)"])
+        if !files.isEmpty {
+            logger.debug("read new files", metadata: ["files": "\(files.count)", "lines": "\(output.lines.count)"])
         }
-        return Batch<String>.split(output.lines, into: parallelism)
+        return (Batch<String>.split(output.lines, into: parallelism), output.invalid)
     }
 }
 
@@ -143,12 +154,12 @@ extension StreamingContext {
     /// ignored) and move them in. With `newFilesOnly` (the default, as in Spark) files already in the directory
     /// at `start()` are not read. `start()` throws `SpateError.sourceFailed` if the directory does not exist.
     /// Lines that are not valid UTF-8 are dropped and reported in `BatchInfo.invalidRecords`.
+    ///
+    /// With checkpointing, a recovered program reads again the files of the batches it had not completed, and
+    /// then every file that arrived after its last checkpoint, also while it was down.
     public func textFileStream(directory: String, newFilesOnly: Bool = true) -> DStream<String> {
-        let source = TextFileSource(directory: directory, newFilesOnly: newFilesOnly, logger: logger)
-        let parallelism = self.parallelism
-        return inputStream(name: "textFileStream", hooks: source.hooks) { _ in
-            source.cut(into: parallelism)
-        }
+        inputStream(TextFileSource(directory: directory, newFilesOnly: newFilesOnly, parallelism: parallelism,
+                                   logger: logger))
     }
 
     /// `textFileStream(directory:newFilesOnly:)` for a file URL.

@@ -39,7 +39,7 @@ final class Checkpointer: Sendable {
         let interval = graph.batchIntervalMs
         let keepFrom = time.milliseconds - graph.maxRememberMs - interval
         let encoders = graph.checkpointed.map { ($0.checkpointName, $0.snapshot()) }
-        let sourceStates = sources.mapValues { $0.checkpoint(keepFrom) }
+        let sourceSnapshots = sources.mapValues { $0.checkpoint(keepFrom) }
         let directory = self.directory
         let logger = self.logger
         lastTaken.withLock { $0 = time.milliseconds }
@@ -47,6 +47,7 @@ final class Checkpointer: Sendable {
             do {
                 var ops: [String: OperatorCheckpoint] = [:]
                 for (name, encode) in encoders { ops[name] = try encode() }
+                let sourceStates = try sourceSnapshots.mapValues { try $0() }
                 let data = CheckpointData(
                     batchIntervalMs: interval, zeroMs: zeroMs, completedMs: time.milliseconds,
                     pendingMs: pendingMs, sources: sourceStates, operators: ops,

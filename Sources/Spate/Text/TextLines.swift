@@ -97,17 +97,13 @@ extension StreamingContext {
     /// ```
     public func queueStream(lines queue: QueueSource<TextLines>, oneAtATime: Bool = true) -> DStream<Utf8Text> {
         let parallelism = self.parallelism
-        return inputStream(
-            name: "queueStream",
-            hooks: SourceHooks(hasPendingData: { queue.pending > 0 })
-        ) { _ in
-            let batches = queue.take(all: !oneAtATime) ?? []
-            switch batches.count {
+        return inputStream(queueSource(queue, oneAtATime: oneAtATime) { batches in
+            switch batches?.count ?? 0 {
             case 0: return Array(repeating: [], count: parallelism)
-            case 1: return batches[0].partitions(parallelism)
-            default: return TextLines(batches.lazy.flatMap { $0 }.map(\.string)).partitions(parallelism)
+            case 1: return batches![0].partitions(parallelism)
+            default: return TextLines(batches!.lazy.flatMap { $0 }.map(\.string)).partitions(parallelism)
             }
-        }
+        })
     }
 
     /// A stream over fixed text batches: the first batch interval gets `batches[0]`'s lines, the next

@@ -1,4 +1,5 @@
 import CRdKafka
+import Spate
 import Synchronization
 
 /// A librdkafka consumer used as a fetcher: metadata, watermarks, reading exact offset ranges by manual
@@ -33,7 +34,8 @@ final class RdKafkaConsumer: Sendable {
 
     /// The number of partitions of each topic in `topics` (absent topics are missing from the result).
     func partitionCounts(of topics: [String], timeoutMs: Int32) throws -> [String: Int] {
-        try handle.withLock { h in
+        BlockingIO.assertBlockingAllowed("rd_kafka_metadata")
+        return try handle.withLock { h in
             var md: UnsafePointer<rd_kafka_metadata>?
             let err = rd_kafka_metadata(h, 1, nil, &md, timeoutMs)
             guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let md else {
@@ -59,6 +61,7 @@ final class RdKafkaConsumer: Sendable {
         _ partitions: [KafkaTopicPartition], latest: Bool, timeoutMs: Int32
     ) throws -> [KafkaTopicPartition: Int64] {
         guard !partitions.isEmpty else { return [:] }
+        BlockingIO.assertBlockingAllowed("rd_kafka_offsets_for_times")
         return try handle.withLock { h in
             let list = Self.list(partitions.map { ($0, Int64(latest ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING)) })
             defer { rd_kafka_topic_partition_list_destroy(list) }
@@ -81,7 +84,8 @@ final class RdKafkaConsumer: Sendable {
 
     /// The group's committed offset of each partition; partitions without a commit are absent.
     func committed(_ partitions: [KafkaTopicPartition], timeoutMs: Int32) throws -> [KafkaTopicPartition: Int64] {
-        try handle.withLock { h in
+        BlockingIO.assertBlockingAllowed("rd_kafka_committed")
+        return try handle.withLock { h in
             let list = Self.list(partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) })
             defer { rd_kafka_topic_partition_list_destroy(list) }
             let err = rd_kafka_committed(h, list, timeoutMs)
@@ -127,6 +131,7 @@ final class RdKafkaConsumer: Sendable {
         for (i, r) in ranges.enumerated() { index[r.topicPartition] = i }
         var open = Set(ranges.indices.filter { ranges[$0].fromOffset < ranges[$0].untilOffset })
         guard !open.isEmpty else { return (records, next, nil) }
+        BlockingIO.assertBlockingAllowed("rd_kafka_consumer_poll (fetch)")
         var lastError: String?
         handle.withLock { h in
             let list = Self.list(open.sorted().map { (ranges[$0].topicPartition, ranges[$0].fromOffset) })

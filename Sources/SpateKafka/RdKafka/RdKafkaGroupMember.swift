@@ -1,4 +1,5 @@
 import CRdKafka
+import Spate
 import Synchronization
 
 /// What the group coordinator assigned to this process, written by librdkafka's rebalance callback.
@@ -107,6 +108,7 @@ final class RdKafkaGroupMember: Sendable {
     /// Serves the group protocol (joins, rebalance callbacks) for up to `timeoutMs`; returns the assignment.
     @discardableResult
     func poll(timeoutMs: Int32 = 0) -> GroupAssignment.Snapshot {
+        BlockingIO.assertBlockingAllowed("rd_kafka_consumer_poll (group member)")
         handle.withLock { h in
             guard !closed.load(ordering: .acquiring) else { return }
             var wait = timeoutMs

@@ -1,4 +1,5 @@
 import CRdKafka
+import Spate
 import Foundation
 import Synchronization
 
@@ -94,6 +95,7 @@ final class RdKafkaProducer: Sendable {
 
     /// Waits until every queued record is delivered or failed.
     func flush(timeoutMs: Int32) throws {
+        BlockingIO.assertBlockingAllowed("rd_kafka_flush")
         try handle.withLock { h in
             let err = rd_kafka_flush(h, timeoutMs)
             if err != RD_KAFKA_RESP_ERR_NO_ERROR {
