@@ -50,7 +50,7 @@ import Testing
         ssc.inputStream(source).foreachBatch { _, _ in }
         try await ssc.start()
         try await ssc.advance(by: .seconds(1))
-        let handle = try #require(ssc.state.withLock { $0.recoverableSources["gated"] })
+        let handle = try #require(ssc.graph.recoverableSources["gated"])
 
         source.gated.store(true, ordering: .releasing)
         let advancing = Task { try await ssc.advance(by: .seconds(1)) }

@@ -86,8 +86,7 @@ extension StreamingContext {
             guard s.phase == .initialized else {
                 let error = SpateError.invalidArgument(
                     "backpressure(_:) was called after start(): configure backpressure before calling start()")
-                s.definitionErrors.append(error)
-                logger.error("\(error)")
+                graph.recordDefinitionError(error)
                 return
             }
             rateControl.configuration = configuration

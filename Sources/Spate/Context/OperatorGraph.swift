@@ -33,20 +33,19 @@ package struct OperatorGraph: Sendable, Equatable {
 extension StreamingContext {
     /// The program as defined so far; empty once the context has stopped (it drops its graph then).
     package var operatorGraph: OperatorGraph {
-        state.withLock { s in
-            let sourceIDs = Set(s.sources.map(\.id))
-            return OperatorGraph(
-                nodes: s.nodes.map { node in
-                    OperatorGraph.Node(
-                        id: node.id, operatorName: node.operatorName, parentIDs: node.parentNodes.map(\.id),
-                        slideMilliseconds: node.slideMs, isSource: sourceIDs.contains(node.id))
-                },
-                outputs: s.outputs.map { OperatorGraph.Output(id: $0.id, name: $0.name, nodeID: $0.node.id) })
-        }
+        let (nodes, sources, outputs) = (graph.nodes, graph.sources, graph.outputs)
+        let sourceIDs = Set(sources.map(\.id))
+        return OperatorGraph(
+            nodes: nodes.map { node in
+                OperatorGraph.Node(
+                    id: node.id, operatorName: node.operatorName, parentIDs: node.parentNodes.map(\.id),
+                    slideMilliseconds: node.slideMs, isSource: sourceIDs.contains(node.id))
+            },
+            outputs: outputs.map { OperatorGraph.Output(id: $0.id, name: $0.name, nodeID: $0.node.id) })
     }
 
     /// The listeners added so far (a module finds its own listener among them).
-    package var registeredListeners: [any StreamingListener] { listeners }
+    package var registeredListeners: [any StreamingListener] { listenerBus.all }
 
     /// The batch interval in whole milliseconds.
     package var batchIntervalMilliseconds: Int { batchIntervalMs }

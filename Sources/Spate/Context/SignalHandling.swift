@@ -7,7 +7,6 @@ extension StreamingContext {
     /// default): receiving stops, every received record is processed, a final checkpoint is written, and
     /// `awaitTermination()` returns, so the program can exit 0. Call before or after `start()`.
     public func stopGracefullyOnSignals(_ signals: [Int32] = [SIGTERM, SIGINT]) {
-        let handlers = SignalHandlers()
         for sig in signals {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
@@ -16,9 +15,8 @@ extension StreamingContext {
                 Task { await self.stop(graceful: true) }
             }
             source.resume()
-            handlers.keep(source)
+            signalHandlers.keep(source)
         }
-        state.withLock { $0.signalHandlers.append(handlers) }
     }
 }
 

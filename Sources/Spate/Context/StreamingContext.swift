@@ -15,31 +15,27 @@ public final class StreamingContext: Sendable {
     public let clock: StreamingClock
     let batchIntervalMs: Int
     let logger: Logger
+    /// The program: streams, sources, outputs, checkpoint participants and the zero time.
+    let graph: DStreamGraph
+    let listenerBus = StreamingListenerBus()
     let state = Mutex(ContextState())
     let termination = Termination()
     /// Backpressure settings and the rate limiters of the sources that honour them.
     let rateControl = RateControl()
+    /// The handlers of `stopGracefullyOnSignals(_:)`, kept as long as the context.
+    let signalHandlers = SignalHandlers()
 
+    /// What changes over the context's life; the program itself is in `graph`.
     struct ContextState: Sendable {
         enum Phase: Sendable { case initialized, starting, active, stopping, stopped }
         var phase: Phase = .initialized
-        var nextId = 0
-        var nodes: [any GraphNode] = []
-        var sources: [RegisteredSource] = []
-        var outputs: [OutputOperation] = []
-        var listeners: [any StreamingListener] = []
-        var definitionErrors: [SpateError] = []
-        var zeroMs = 0
+        /// The manual clock's time, moved by `advance(by:)`.
         var manualNowMs = 0
-        var inputCounts: [Int: [Int: Int]] = [:]
-        var submissionTimes: [Int: Int] = [:]
         var scheduler: BatchScheduler?
-        var checkpointed: [any CheckpointedOperator] = []
+        /// Set by `checkpoint(directory:)`; nil: no checkpoints.
         var checkpointDirectory: URL?
-        var checkpointIntervalMs: Int?
+        /// The checkpoint `getOrCreate` found, applied at `start()`.
         var recovery: CheckpointData?
-        var recoverableSources: [String: RecoverableSourceHandle] = [:]
-        var signalHandlers: [SignalHandlers] = []
     }
 
     /// A context producing one batch every `batchInterval`.
@@ -58,42 +54,22 @@ public final class StreamingContext: Sendable {
         var logger = Logger(label: "spate")
         logger[metadataKey: "batchInterval"] = "\(batchIntervalMs) ms"
         self.logger = logger
+        self.graph = DStreamGraph(batchIntervalMs: batchIntervalMs, logger: logger)
         if batchInterval.wholeMilliseconds < 1 {
-            state.withLock {
-                $0.definitionErrors.append(.invalidArgument(
-                    "batchInterval \(batchInterval) is below 1 ms: use a batch interval of at least 1 ms"))
-            }
+            graph.recordDefinitionError(.invalidArgument(
+                "batchInterval \(batchInterval) is below 1 ms: use a batch interval of at least 1 ms"))
         }
     }
 
     // MARK: Graph
 
-    func register(name: String) -> Int {
-        state.withLock { s in
-            if s.phase != .initialized {
-                let error = SpateError.operatorAddedAfterStart(name)
-                s.definitionErrors.append(error)
-                logger.error("\(error)")
-            }
-            s.nextId += 1
-            return s.nextId
-        }
-    }
+    func register(name: String) -> Int { graph.register(name: name) }
 
-    func add(node: any GraphNode) { state.withLock { $0.nodes.append(node) } }
+    func add(node: any GraphNode) { graph.add(node: node) }
 
-    func add(source: RegisteredSource) { state.withLock { $0.sources.append(source) } }
+    func add(source: RegisteredSource) { graph.add(source: source) }
 
-    func add(output: OutputOperation) {
-        state.withLock { s in
-            if s.phase != .initialized {
-                let error = SpateError.operatorAddedAfterStart(output.name)
-                s.definitionErrors.append(error)
-                logger.error("\(error)")
-            }
-            s.outputs.append(output)
-        }
-    }
+    func add(output: OutputOperation) { graph.add(output: output) }
 
     /// Checks that `duration` is a positive multiple of the batch interval; returns it in milliseconds.
     func checkMultiple(_ duration: Duration, _ what: String) throws -> Int {
@@ -104,18 +80,13 @@ public final class StreamingContext: Sendable {
         return ms
     }
 
-    func isValidTime(_ time: BatchTime, slideMs: Int) -> Bool {
-        let zero = state.withLock { $0.zeroMs }
-        let d = time.milliseconds - zero
-        return d > 0 && d % slideMs == 0
-    }
+    func isValidTime(_ time: BatchTime, slideMs: Int) -> Bool { graph.isValidTime(time, slideMs: slideMs) }
+
+    /// The checkpoint directory, once `checkpoint(directory:)` set one.
+    var checkpointDirectory: URL? { state.withLock { $0.checkpointDirectory } }
 
     /// Adds a listener for batch progress.
-    public func addListener(_ listener: any StreamingListener) {
-        state.withLock { $0.listeners.append(listener) }
-    }
-
-    var listeners: [any StreamingListener] { state.withLock { $0.listeners } }
+    public func addListener(_ listener: any StreamingListener) { listenerBus.add(listener) }
 
     /// Whether the context is running.
     public var isActive: Bool { state.withLock { $0.phase == .active } }
@@ -124,25 +95,25 @@ public final class StreamingContext: Sendable {
 
     /// Starts the sources and the batch loop.
     ///
-    /// Throws if the context was already started, if no output operation is defined, if an operator was
-    /// defined invalidly, or if a source cannot start (bind, connect, open its directory).
+    /// Throws `SpateError` if the context was already started, if no output operation is defined, if an
+    /// operator was defined invalidly, or if a source cannot start (bind, connect, open its directory);
+    /// `CheckpointError` if the program cannot be checkpointed or does not match the checkpoint it resumes
+    /// from (see `getOrCreate(checkpoint:create:)`).
     public func start() async throws {
-        let (sources, zero) = try state.withLock { s throws -> ([RegisteredSource], Int) in
+        let recovery = try state.withLock { s throws -> CheckpointData? in
             guard s.phase == .initialized else { throw SpateError.alreadyStarted }
-            if let first = s.definitionErrors.first { throw first }
-            guard !s.outputs.isEmpty else { throw SpateError.noOutputOperations }
+            try graph.validate()
             if let rateController = try rateControl.activate(batchIntervalMs: batchIntervalMs) {
-                s.listeners.append(rateController)
+                listenerBus.add(rateController)
             }
             s.phase = .starting
-            s.zeroMs = s.recovery?.zeroMs
-                ?? (clock == .manual ? 0 : (Self.wallClockMs() / batchIntervalMs) * batchIntervalMs)
+            graph.seal()
             s.manualNowMs = 0
-            return (s.sources, s.zeroMs)
+            return s.recovery
         }
-        planRetention()
+        let zero = recovery?.zeroMs ?? (clock == .manual ? 0 : (Self.wallClockMs() / batchIntervalMs) * batchIntervalMs)
+        graph.start(zeroMs: zero)
         let checkpointer: Checkpointer?
-        let recovery = state.withLock { $0.recovery }
         do {
             checkpointer = try makeCheckpointer()
             if let recovery { try await applyRecovery(recovery) }
@@ -151,6 +122,7 @@ public final class StreamingContext: Sendable {
             termination.finish(error: nil)
             throw error
         }
+        let sources = graph.sources
         var started: [RegisteredSource] = []
         do {
             for source in sources {
@@ -165,7 +137,9 @@ public final class StreamingContext: Sendable {
             throw error
         }
         let scheduler = BatchScheduler(
-            context: self, zeroMs: zero, resumeAfterMs: recovery?.completedMs, checkpointer: checkpointer)
+            graph: graph, listeners: listenerBus, rateControl: rateControl, checkpointer: checkpointer,
+            logger: logger, recoveredFromMs: recovery?.completedMs
+        ) { [weak self] error in await self?.stop(graceful: false, error: error) }
         state.withLock { s in
             s.phase = .active
             s.scheduler = scheduler
@@ -180,7 +154,7 @@ public final class StreamingContext: Sendable {
     public func advance(by duration: Duration) async throws {
         guard clock == .manual else { throw SpateError.manualClockRequired }
         let (scheduler, from, to) = try state.withLock { s throws -> (BatchScheduler?, Int, Int) in
-            if let first = s.definitionErrors.first { throw first }
+            if let first = graph.firstDefinitionError { throw first }
             guard s.phase == .active else { throw SpateError.notActive("advance(by:)") }
             let from = s.manualNowMs
             s.manualNowMs += duration.wholeMilliseconds
@@ -189,10 +163,9 @@ public final class StreamingContext: Sendable {
         guard let scheduler else { throw SpateError.notActive("advance(by:)") }
         var t = (from / batchIntervalMs + 1) * batchIntervalMs
         while t <= to {
-            let time = BatchTime(milliseconds: t)
-            await scheduler.generate(time)
+            let batch = await scheduler.generate(BatchTime(milliseconds: t))
             do {
-                try await scheduler.run(time)
+                try await scheduler.run(batch)
             } catch {
                 await stop(graceful: false, error: error)
                 throw error
@@ -214,10 +187,13 @@ public final class StreamingContext: Sendable {
     }
 
     func stop(graceful: Bool, error: (any Error)?, timeout: Duration? = nil) async {
-        let (phase, sources, scheduler) = state.withLock { s -> (ContextState.Phase, [RegisteredSource], BatchScheduler?) in
+        let (phase, scheduler) = state.withLock { s -> (ContextState.Phase, BatchScheduler?) in
             let before = s.phase
-            if before == .active || before == .initialized || before == .starting { s.phase = .stopping }
-            return (before, s.sources, s.scheduler)
+            if before == .active || before == .initialized || before == .starting {
+                s.phase = .stopping
+                graph.seal()
+            }
+            return (before, s.scheduler)
         }
         switch phase {
         case .stopping, .stopped:
@@ -230,33 +206,31 @@ public final class StreamingContext: Sendable {
         case .active:
             break
         }
-        for source in sources { await source.hooks.stop(graceful) }
+        for source in graph.sources { await source.hooks.stop(graceful) }
         if let scheduler {
-            await scheduler.shutdown(graceful: graceful && error == nil, sources: sources, timeout: timeout)
+            await scheduler.shutdown(graceful: graceful && error == nil, timeout: timeout)
         }
-        let error = await OutputOperation.close(state.withLock { $0.outputs }, stoppedBy: error, logger: logger)
+        let error = await OutputOperation.close(graph.outputs, stoppedBy: error, logger: logger)
         state.withLock { s in
             s.phase = .stopped
             s.scheduler = nil
-            // Break the context <-> graph reference cycle so a stopped context is freed.
-            s.nodes = []
-            s.sources = []
-            s.outputs = []
-            s.listeners = []
         }
+        // Break the context <-> graph reference cycle so a stopped context is freed.
+        graph.clear()
+        listenerBus.removeAll()
         logger.info("StreamingContext stopped", metadata: ["graceful": "\(graceful)"])
         termination.finish(error: error)
     }
 
     /// Waits until the context stops; rethrows the error that stopped it, if any.
     public func awaitTermination() async throws {
-        if let first = state.withLock({ $0.definitionErrors.first }) { throw first }
+        if let first = graph.firstDefinitionError { throw first }
         try await termination.wait()
     }
 
     /// Waits at most `timeout` for the context to stop; returns whether it stopped.
     public func awaitTermination(timeout: Duration) async throws -> Bool {
-        if let first = state.withLock({ $0.definitionErrors.first }) { throw first }
+        if let first = graph.firstDefinitionError { throw first }
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if termination.isFinished { break }
@@ -268,54 +242,4 @@ public final class StreamingContext: Sendable {
     }
 
     static func wallClockMs() -> Int { Int((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
-
-    /// Works out how long each node keeps its batches: outputs need their node's slide, a window needs its
-    /// parent's batches over its length, and every node passes what it needs on to its parents.
-    private func planRetention() {
-        let (nodes, outputs) = state.withLock { ($0.nodes, $0.outputs) }
-        for output in outputs { output.node.remember(output.slideMs) }
-        for node in nodes.reversed() {
-            let need = node.rememberMs + node.lookbackMs + node.slideMs
-            for parent in node.parentNodes {
-                parent.remember(need)
-                if node.lookbackMs > 0 || node.slideMs > parent.slideMs { parent.keepHistory() }
-            }
-        }
-    }
-}
-
-/// Signals the end of a context to everyone awaiting it.
-final class Termination: Sendable {
-    private let state = Mutex<(done: Bool, error: (any Error)?, waiters: [CheckedContinuation<Void, Never>])>(
-        (false, nil, []))
-
-    var isFinished: Bool { state.withLock { $0.done } }
-
-    func finish(error: (any Error)?) {
-        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
-            if s.done { return [] }
-            s.done = true
-            s.error = error
-            defer { s.waiters = [] }
-            return s.waiters
-        }
-        for w in waiters { w.resume() }
-    }
-
-    /// Waits for the end, ignoring the error that caused it.
-    func waitQuietly() async {
-        do { try await wait() } catch {}
-    }
-
-    func wait() async throws {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let resumeNow = state.withLock { s -> Bool in
-                if s.done { return true }
-                s.waiters.append(c)
-                return false
-            }
-            if resumeNow { c.resume() }
-        }
-        if let error = state.withLock({ $0.error }) { throw error }
-    }
 }

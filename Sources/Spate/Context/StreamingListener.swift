@@ -1,3 +1,5 @@
+import Synchronization
+
 /// What Spate reports about one batch, as Spark's `BatchInfo`.
 public struct BatchInfo: Sendable, CustomStringConvertible {
     /// The batch's time.
@@ -93,4 +95,18 @@ extension StreamingListener {
     public func batchSubmitted(_ info: BatchInfo) {}
     public func batchStarted(_ info: BatchInfo) {}
     public func batchCompleted(_ info: BatchInfo) {}
+}
+
+/// The listeners of a context (Spark's StreamingListenerBus): the scheduler reports every batch to them.
+/// Listeners may be added before or after `start()`; each report goes to those added by then.
+final class StreamingListenerBus: Sendable {
+    private let listeners = Mutex<[any StreamingListener]>([])
+
+    func add(_ listener: any StreamingListener) { listeners.withLock { $0.append(listener) } }
+
+    /// The listeners added so far, in order.
+    var all: [any StreamingListener] { listeners.withLock { $0 } }
+
+    /// Drops every listener (a listener may refer back to its context: a stopped context is freed).
+    func removeAll() { listeners.withLock { $0 = [] } }
 }

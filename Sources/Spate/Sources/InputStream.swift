@@ -25,18 +25,8 @@ extension StreamingContext {
             await recorder.prepare(time)
         })
         if let rateLimiter { rateControl.register(rateLimiter, sourceId: stream.id) }
-        state.withLock { s in
-            let key = Self.sourceKey(source.name, taken: s.recoverableSources)
-            s.recoverableSources[key] = recorder.handle(key: key)
-        }
+        graph.addRecoverableSource(named: source.name) { recorder.handle(key: $0) }
         return stream
-    }
-
-    /// The checkpoint key a new source named `name` gets: `name`, or `name#n` when taken.
-    static func sourceKey(_ name: String, taken: [String: RecoverableSourceHandle]) -> String {
-        var key = name, n = 1
-        while taken[key] != nil { n += 1; key = "\(name)#\(n)" }
-        return key
     }
 }
 

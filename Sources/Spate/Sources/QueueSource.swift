@@ -124,7 +124,7 @@ extension StreamingContext {
         _ queue: QueueSource<T>, oneAtATime: Bool, assemble: @escaping @Sendable ([T]?) -> [[E]]
     ) -> QueueStreamSource<T, E> {
         let checkpointing: @Sendable () -> Bool = { [weak self] in
-            self?.state.withLock { $0.checkpointDirectory } != nil
+            self?.checkpointDirectory != nil
         }
         if checkpointing() { queue.retainTaken() }
         return QueueStreamSource(queue: queue, oneAtATime: oneAtATime, checkpointing: checkpointing, assemble: assemble)

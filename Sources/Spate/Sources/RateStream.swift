@@ -66,7 +66,7 @@ final class RateSource: StreamSource {
 
     /// The values of the batch at `time`.
     func cutRange(_ time: BatchTime, limit allowance: Int?) -> Range<Int> {
-        let zero = context.state.withLock { $0.zeroMs }
+        let zero = context.zeroTimeMs
         let due = total(afterMs: time.milliseconds - zero)
         let range = emitted.withLock { next -> Range<Int> in
             let from = next

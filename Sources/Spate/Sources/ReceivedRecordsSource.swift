@@ -50,12 +50,12 @@ extension StreamingContext {
     /// A buffer for the received records of a source named `name`, write-ahead logged under the checkpoint
     /// directory (`receivedData/<source key>`) once the context checkpoints.
     func receiverContext<E: Sendable>(name: String, logger: Logger? = nil) -> ReceiverContext<E> {
-        let key = state.withLock { Self.sourceKey(name, taken: $0.recoverableSources) }
+        let key = graph.recoverableSourceKey(name)
         let folder = String(key.map { $0.isLetter || $0.isNumber ? $0 : "_" })
         var logger = logger ?? self.logger
         logger[metadataKey: "source"] = "\(key)"
         return ReceiverContext(logger: logger) { [weak self] in
-            self?.state.withLock { $0.checkpointDirectory }?
+            self?.checkpointDirectory?
                 .appendingPathComponent("receivedData").appendingPathComponent(folder)
         }
     }

@@ -52,7 +52,7 @@ final class NodeRef<T: Sendable>: Sendable {
 
 extension StreamingContext {
     /// The time origin of batch times (0 for the manual clock), set at `start()`.
-    var zeroTimeMs: Int { state.withLock { $0.zeroMs } }
+    var zeroTimeMs: Int { graph.zeroMs }
 
     /// The clock's zero time: batch times are zero + k x batch interval. Set by `start()` (from the
     /// checkpoint when recovering).
@@ -60,7 +60,6 @@ extension StreamingContext {
 
     /// Records an invalid operator definition; `start()` (and `advance(by:)`) will throw it.
     func recordDefinitionError(_ error: SpateError) {
-        state.withLock { $0.definitionErrors.append(error) }
-        logger.error("\(error)")
+        graph.recordDefinitionError(error)
     }
 }

@@ -53,25 +53,6 @@ struct OperatorCheckpoint: Codable, Sendable, Equatable {
     var extra: Data?
 }
 
-/// Errors reading or applying a checkpoint.
-enum CheckpointError: Error, CustomStringConvertible, Equatable {
-    case corrupt(path: String, reason: String)
-    case incompatible(String)
-    case notCodable(operatorName: String, type: String)
-
-    var description: String {
-        switch self {
-        case let .corrupt(path, reason):
-            return "checkpoint \(path) is corrupt (\(reason))"
-        case let .incompatible(message):
-            return message
-        case let .notCodable(name, type):
-            return "operator '\(name)' cannot be checkpointed: \(type) is not Codable; make its key and state "
-                + "types Codable, or remove ssc.checkpoint(directory:)"
-        }
-    }
-}
-
 /// Reads and writes checkpoint files.
 enum CheckpointFile {
     static let magic = Array("SPATECKP".utf8)
@@ -135,7 +116,7 @@ enum CheckpointFile {
         guard rename(temp.path, final.path) == 0 else {
             let reason = String(cString: strerror(errno))
             try? fm.removeItem(at: temp)
-            throw SpateError.invalidArgument("cannot write checkpoint \(final.path): \(reason); check the directory's permissions and free space")
+            throw CheckpointError.writeFailed(path: final.path, reason: reason)
         }
         let fd = open(directory.path, O_RDONLY)
         if fd >= 0 { fsync(fd); close(fd) }

@@ -66,14 +66,12 @@ final class KeyedStateCheckpoint<K: Hashable & Sendable, E: Sendable>: Checkpoin
     func restore(_ checkpoint: OperatorCheckpoint) throws {
         let name = checkpointName
         guard checkpoint.kind == kind else {
-            throw CheckpointError.incompatible(
-                "operator '\(name)' is \(kind) in this program but \(checkpoint.kind) in the checkpoint: "
-                    + "give it another name with .named(_:), or start from an empty checkpoint directory")
+            throw CheckpointError.operatorKindChanged(name: name, programKind: kind, checkpointKind: checkpoint.kind)
         }
         let keys = try DynamicCodable.decode([K].self, from: checkpoint.keys, operatorName: name)
         let values = try DynamicCodable.decode([E].self, from: checkpoint.values, operatorName: name)
         guard keys.count == values.count else {
-            throw CheckpointError.incompatible("operator '\(name)': \(keys.count) keys but \(values.count) values in the checkpoint")
+            throw CheckpointError.unreadableState(operatorName: name, reason: "\(keys.count) keys but \(values.count) values")
         }
         apply(checkpoint.lastMs, Array(zip(keys, values)))
     }
@@ -90,9 +88,6 @@ final class NodeName: Sendable {
 extension StreamingContext {
     /// Registers a stateful operator for checkpoints; returns its default name (`<operator>#<n>`).
     func addCheckpointed(operatorName: String, _ make: (String) -> any CheckpointedOperator) {
-        state.withLock { s in
-            let n = s.checkpointed.filter { $0.kind.hasPrefix(operatorName + "<") }.count + 1
-            s.checkpointed.append(make("\(operatorName)#\(n)"))
-        }
+        graph.addCheckpointed(operatorName: operatorName, make)
     }
 }

@@ -14,9 +14,14 @@ enum DynamicCodable {
         guard let decodable = X.self as? any Decodable.Type else {
             throw CheckpointError.notCodable(operatorName: operatorName, type: "\(X.self)")
         }
-        let value = try JSONDecoder().decode(decodable, from: data)
+        let value: any Decodable
+        do {
+            value = try JSONDecoder().decode(decodable, from: data)
+        } catch {
+            throw CheckpointError.unreadableState(operatorName: operatorName, reason: "not \(X.self): \(error)")
+        }
         guard let typed = value as? X else {
-            throw CheckpointError.incompatible("operator '\(operatorName)': checkpointed data is not \(X.self)")
+            throw CheckpointError.unreadableState(operatorName: operatorName, reason: "not \(X.self)")
         }
         return typed
     }
