@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import Spate
-import Synchronization
 
 /// One key's state after a batch of `KafkaStream.partitionedUpdateStateByKey`, and where it stands in its
 /// partition.
@@ -24,9 +23,11 @@ public struct KafkaKeyedState<K: Sendable, S: Sendable>: Sendable {
 /// at its snapshot's offset, so state and position always agree.
 final class KafkaStateSnapshots: SourceOffsetStore {
     let directory: URL
+    let logger: Logger
 
-    init(directory: String, group: String) throws {
+    init(directory: String, group: String, logger: Logger) throws {
         self.directory = URL(fileURLWithPath: directory).appendingPathComponent(group, isDirectory: true)
+        self.logger = logger
         do {
             try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         } catch {
@@ -48,6 +49,35 @@ final class KafkaStateSnapshots: SourceOffsetStore {
         }
         return offsets
     }
+
+    /// The partition's state from its snapshot, marked restored; nil when it has no snapshot.
+    func load<K: Hashable & Codable, S: Codable>(_ tp: KafkaTopicPartition) throws -> PartitionTable<K, S>? {
+        guard let data = try? Data(contentsOf: file(tp)) else { return nil }
+        let snapshot: PartitionSnapshot<K, S>
+        do {
+            snapshot = try JSONDecoder().decode(PartitionSnapshot<K, S>.self, from: data)
+        } catch {
+            throw SpateError.sourceFailed(source: "partitionedUpdateStateByKey", reason:
+                "the state snapshot \(file(tp).path) does not decode as this program's keys and states "
+                    + "(\(error)): use a new stateDirectory (or group id) for a changed program")
+        }
+        let states = Dictionary(zip(snapshot.keys, snapshot.states), uniquingKeysWith: { _, b in b })
+        logger.info("partition state restored from its snapshot", metadata: [
+            "partition": "\(tp)", "offset": "\(snapshot.offset)", "keys": "\(states.count)"])
+        return PartitionTable(states: states, expected: snapshot.offset, restored: true)
+    }
+
+    func save<K: Codable, S: Codable>(_ tp: KafkaTopicPartition, _ p: PartitionTable<K, S>) {
+        let snapshot = PartitionSnapshot(offset: p.expected, keys: Array(p.states.keys), states: Array(p.states.values))
+        do {
+            // Written to a temporary file and renamed over the old one: a reader sees one whole snapshot.
+            try JSONEncoder().encode(snapshot).write(to: file(tp), options: .atomic)
+        } catch {
+            // The previous snapshot stays, and it is consistent; a new owner replays more from it.
+            logger.error("cannot write a partition state snapshot", metadata: [
+                "partition": "\(tp)", "file": "\(file(tp).path)", "error": "\(error)"])
+        }
+    }
 }
 
 /// What one partition's snapshot file holds.
@@ -57,58 +87,14 @@ struct PartitionSnapshot<K: Codable, S: Codable>: Codable {
     var states: [S]
 }
 
-/// The in-memory state of the partitions this process holds.
-final class PartitionStateTable<K: Hashable & Codable & Sendable, S: Codable & Sendable>: Sendable {
-    struct Partition: Sendable {
-        var states: [K: S]
-        /// The offset the next batch of the partition must start at.
-        var expected: Int64
-        /// Set when the states came from a snapshot: the next batch emits every key (the outputs may have
-        /// missed the batches between the snapshot and the previous owner's end).
-        var restored: Bool
-        var lastSnapshotMs: Int
-    }
-
-    let snapshots: KafkaStateSnapshots
-    let intervalMs: Int
-    let logger: Logger
-    let held = Mutex<[KafkaTopicPartition: Partition]>([:])
-
-    init(snapshots: KafkaStateSnapshots, intervalMs: Int, logger: Logger) {
-        self.snapshots = snapshots
-        self.intervalMs = intervalMs
-        self.logger = logger
-    }
-
-    func load(_ tp: KafkaTopicPartition, startingAt from: Int64, time: BatchTime) throws -> Partition {
-        guard let data = try? Data(contentsOf: snapshots.file(tp)) else {
-            return Partition(states: [:], expected: from, restored: false, lastSnapshotMs: time.milliseconds)
-        }
-        let snapshot: PartitionSnapshot<K, S>
-        do {
-            snapshot = try JSONDecoder().decode(PartitionSnapshot<K, S>.self, from: data)
-        } catch {
-            throw SpateError.sourceFailed(source: "partitionedUpdateStateByKey", reason:
-                "the state snapshot \(snapshots.file(tp).path) does not decode as this program's keys and states "
-                    + "(\(error)): use a new stateDirectory (or group id) for a changed program")
-        }
-        let states = Dictionary(zip(snapshot.keys, snapshot.states), uniquingKeysWith: { _, b in b })
-        logger.info("partition state restored from its snapshot", metadata: [
-            "partition": "\(tp)", "offset": "\(snapshot.offset)", "keys": "\(states.count)"])
-        return Partition(states: states, expected: snapshot.offset, restored: true, lastSnapshotMs: time.milliseconds)
-    }
-
-    func save(_ tp: KafkaTopicPartition, _ p: Partition) {
-        let snapshot = PartitionSnapshot(offset: p.expected, keys: Array(p.states.keys), states: Array(p.states.values))
-        do {
-            // Written to a temporary file and renamed over the old one: a reader sees one whole snapshot.
-            try JSONEncoder().encode(snapshot).write(to: snapshots.file(tp), options: .atomic)
-        } catch {
-            // The previous snapshot stays, and it is consistent; a new owner replays more from it.
-            logger.error("cannot write a partition state snapshot", metadata: [
-                "partition": "\(tp)", "file": "\(snapshots.file(tp).path)", "error": "\(error)"])
-        }
-    }
+/// One Kafka partition's scope of a partition-scoped state.
+struct PartitionTable<K: Hashable & Sendable, S: Sendable>: Sendable {
+    var states: [K: S]
+    /// The offset the next batch of the partition must start at.
+    var expected: Int64
+    /// Set when the states came from a snapshot: the next batch emits every key (the outputs may have
+    /// missed the batches between the snapshot and the previous owner's end).
+    var restored: Bool
 }
 
 extension KafkaStream {
@@ -140,10 +126,11 @@ extension KafkaStream {
         update: @escaping @Sendable ([V], S?) -> S?
     ) throws -> DStream<KafkaKeyedState<K, S>> {
         let source = self.source
-        let snapshots = try KafkaStateSnapshots(directory: stateDirectory, group: source.groupID)
+        let snapshots = try KafkaStateSnapshots(directory: stateDirectory, group: source.groupID, logger: source.logger)
         source.preferOffsets(from: snapshots)
-        let table = PartitionStateTable<K, S>(
-            snapshots: snapshots, intervalMs: Int(snapshotInterval / .milliseconds(1)), logger: source.logger)
+        let state = KeyedState<KafkaTopicPartition, PartitionTable<K, S>>(
+            snapshots: ScopeSnapshots(load: { try snapshots.load($0) }, save: { snapshots.save($0, $1) }),
+            intervalMs: Int(snapshotInterval / .milliseconds(1)))
         let deadLetters = self.deadLetters
         // A narrow map keeps the stream's partitions, one per Kafka partition of the batch's ranges.
         let pairs: DStream<(K, V)?> = records.map { record in
@@ -154,59 +141,51 @@ extension KafkaStream {
                 throw error
             }
         }
-        return pairs.transform { batch, time in
+        return state.stream("partitionedUpdateStateByKey", of: pairs) { batch, time in
+            guard let batch else { return [] }
             guard let ranges = source.offsetRanges(at: time), ranges.count == batch.partitions.count else {
                 throw SpateError.sourceFailed(source: "kafkaStream", reason: "no offset ranges for batch \(time)")
             }
-            var out: [[KafkaKeyedState<K, S>]] = []
             var rewinds: [KafkaTopicPartition: Int64] = [:]
-            // Taken out of the table while the batch runs (batches run one at a time) and put back at the end,
-            // even on a throw: each partition's dictionaries are then uniquely referenced and update in place
-            // instead of being copied whole every batch.
-            var held = table.held.withLock { h in
-                defer { h = [:] }
-                return h
-            }
-            defer { table.held.withLock { $0 = held } }
-            for (i, r) in ranges.enumerated() {
+            let out = try ranges.enumerated().map { i, r in
                 let tp = r.topicPartition
-                var p = try held.removeValue(forKey: tp) ?? table.load(tp, startingAt: r.fromOffset, time: time)
-                guard r.fromOffset == p.expected else {
-                    // A batch computed twice ends where the state is; any other start means the stream and
-                    // the state disagree (a snapshot moved on meanwhile): read again from the state's offset.
-                    if r.untilOffset != p.expected { rewinds[tp] = p.expected }
-                    held[tp] = p
-                    out.append([])
-                    continue
+                return try state.withScope(tp, at: time, empty: { PartitionTable(states: [:], expected: r.fromOffset, restored: false) }) {
+                    p -> [KafkaKeyedState<K, S>] in
+                    guard r.fromOffset == p.expected else {
+                        // The stream and the state disagree (a snapshot moved on meanwhile): read again from the
+                        // state's offset.
+                        if r.untilOffset != p.expected { rewinds[tp] = p.expected }
+                        return []
+                    }
+                    return Self.apply(batch.partitions[i], to: &p, update, partition: tp, offset: r.untilOffset)
                 }
-                var grouped: [K: [V]] = [:]
-                for case let (k, v)? in batch.partitions[i] { grouped[k, default: []].append(v) }
-                var emitted: [KafkaKeyedState<K, S>] = []
-                for (k, values) in grouped {
-                    let new = update(values, p.states[k])
-                    p.states[k] = new
-                    if !p.restored, let new { emitted.append(KafkaKeyedState(key: k, state: new, partition: tp, offset: r.untilOffset)) }
-                }
-                p.expected = r.untilOffset
-                if p.restored {
-                    emitted = p.states.map { KafkaKeyedState(key: $0.key, state: $0.value, partition: tp, offset: r.untilOffset) }
-                    p.restored = false
-                }
-                if time.milliseconds - p.lastSnapshotMs >= table.intervalMs {
-                    table.save(tp, p)
-                    p.lastSnapshotMs = time.milliseconds
-                }
-                held[tp] = p
-                out.append(emitted)
             }
             // Partitions no longer in the batch were revoked: snapshot them for their next owner and let go.
-            let current = Set(ranges.map(\.topicPartition))
-            for (tp, p) in held where !current.contains(tp) {
-                table.save(tp, p)
-                held[tp] = nil
-            }
+            state.release(keeping: Set(ranges.map(\.topicPartition)))
             if !rewinds.isEmpty { source.rewind(rewinds) }
-            return Batch(time: time, partitions: out)
+            return out
         }
+    }
+
+    /// Applies one batch's records of one partition to its states, in place; returns the keys to emit: those
+    /// the batch updated, or every key right after a restore.
+    static func apply<K: Hashable & Sendable, V: Sendable, S: Sendable>(
+        _ records: [(K, V)?], to p: inout PartitionTable<K, S>, _ update: ([V], S?) -> S?,
+        partition tp: KafkaTopicPartition, offset: Int64
+    ) -> [KafkaKeyedState<K, S>] {
+        var grouped: [K: [V]] = [:]
+        for case let (k, v)? in records { grouped[k, default: []].append(v) }
+        var emitted: [KafkaKeyedState<K, S>] = []
+        for (k, values) in grouped {
+            let new = update(values, p.states[k])
+            p.states[k] = new
+            if !p.restored, let new { emitted.append(KafkaKeyedState(key: k, state: new, partition: tp, offset: offset)) }
+        }
+        p.expected = offset
+        if p.restored {
+            emitted = p.states.map { KafkaKeyedState(key: $0.key, state: $0.value, partition: tp, offset: offset) }
+            p.restored = false
+        }
+        return emitted
     }
 }

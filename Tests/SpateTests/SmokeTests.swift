@@ -26,7 +26,7 @@ import Testing
             return "\(key)=\(sum)"
         }
         let running = ssc.queueStream([[("a", 1), ("b", 2)], [("a", 3)]]).mapWithState(spec)
-        let mapped = Collector(running)
+        let mapped = Collector(running.stream)
         let snapshots = Collector(running.stateSnapshots())
         try await ssc.start()
         try await ssc.advance(by: .seconds(2))

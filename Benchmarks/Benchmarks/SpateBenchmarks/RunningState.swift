@@ -28,7 +28,7 @@ enum RunningState {
             return (user, total)
         }
         ssc.queueStream(input)
-            .mapWithState(spec)
+            .mapWithState(spec).stream
             .foreachBatch { batch, _ in out.add(batch.count) }
         try await run(ssc, benchmark)
         blackHole(out.value)

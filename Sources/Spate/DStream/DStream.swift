@@ -11,12 +11,7 @@ import Synchronization
 ///     .reduceByKey(+)
 /// counts.print()
 /// ```
-///
-/// `@unchecked Sendable` because the class is not final (Swift only checks final classes): every stored
-/// property is an immutable `let` of a Sendable type or a `Mutex`, and the only subclass,
-/// `MapWithStateDStream` (the class is `public`, not `open`, so no other module can subclass it), adds no
-/// stored property. Shared mutable state therefore never escapes a lock.
-public class DStream<T: Sendable>: GraphNode, @unchecked Sendable {
+public final class DStream<T: Sendable>: GraphNode, Sendable {
     /// The context the stream belongs to.
     public let context: StreamingContext
     let id: Int
@@ -28,9 +23,6 @@ public class DStream<T: Sendable>: GraphNode, @unchecked Sendable {
     private let alwaysCache: Bool
     private let computeFn: @Sendable (BatchTime, BatchRun) throws -> Stage<T>?
     private let store = Mutex(Store())
-    /// Operator-specific attachments, by key (for example what `stateSnapshots()` needs from a
-    /// `mapWithState` stream). Set once when the operator defines the stream.
-    let extras = Mutex<[String: any Sendable]>([:])
     /// The name given with `named(_:)`, used by checkpoints and the dashboard.
     let nodeName = NodeName()
 
@@ -115,13 +107,6 @@ public class DStream<T: Sendable>: GraphNode, @unchecked Sendable {
             guard let s = try getOrCompute(time, run) else { return nil }
             return try compute(s, time, run)
         }
-    }
-
-    /// A narrow, fused, per-record transformation.
-    func narrow<U: Sendable>(
-        _ name: String, _ body: @escaping @Sendable (T, BatchRun, (U) -> Void) -> Void
-    ) -> DStream<U> {
-        derive(name) { s, _, _ in s.narrow(body) }
     }
 
     /// Names the stream (used by checkpoints and the dashboard's operator graph).

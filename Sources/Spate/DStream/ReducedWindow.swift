@@ -1,28 +1,3 @@
-import Synchronization
-
-/// The previous window's result of an incremental `reduceByKeyAndWindow` (Spark's ReducedWindowedDStream):
-/// one dictionary per hash partition, and the time of the window it holds.
-final class ReducedWindowState<K: Hashable & Sendable, V: Sendable>: Sendable {
-    /// One partition's values, locked on its own so partitions update in parallel in place (no copy).
-    final class Partition: Sendable {
-        let values = Mutex<[K: V]>([:])
-    }
-
-    let partitions: [Partition]
-    /// The time of the window held in `partitions` (nil before the first window). Held for the whole
-    /// computation of a window, which also serializes computations.
-    let lastMs = Mutex<Int?>(nil)
-
-    init(partitions: Int) {
-        self.partitions = (0..<partitions).map { _ in Partition() }
-    }
-
-    /// The current values; copy-on-write, so taking it costs O(partitions).
-    func snapshot() -> [[K: V]] {
-        partitions.map { p in p.values.withLock { $0 } }
-    }
-}
-
 /// How a window's result is computed from the per-batch reductions of the parent.
 struct ReducedWindowFunctions<K: Hashable & Sendable, V: Sendable>: Sendable {
     let combine: @Sendable (V, V) -> V
@@ -61,13 +36,13 @@ struct ReducedWindowFunctions<K: Hashable & Sendable, V: Sendable>: Sendable {
     /// Moves `state` from the window ending at `time - slide` to the one ending at `time`: removes the
     /// batches leaving the window with `inverse`, adds those entering it with `combine`, then applies
     /// `filter` to the keys it touched (the others keep values that passed it already).
-    func slide(_ state: ReducedWindowState<K, V>, _ reduced: DStream<(K, V)>, to time: BatchTime, _ run: BatchRun) throws {
+    func slide(_ state: KeyedState<Int, [K: V]>, _ reduced: DStream<(K, V)>, to time: BatchTime, _ run: BatchRun) throws {
         let t = time.milliseconds, previous = t - spec.slideMs, L = spec.lengthMs
         // Previous window: (previous - L, previous]; current: (t - L, t]. They overlap unless slide > length.
         let leaving = try stages(reduced, spec.parentTimes(after: previous - L, through: Swift.min(previous, t - L)), run)
         let entering = try stages(reduced, spec.parentTimes(after: Swift.max(previous, t - L), through: t), run)
         Parallel.forEach(partitioner.partitions) { p in
-            state.partitions[p].values.withLock { d in
+            state.withPartition(p) { d in
                 var touched: [K] = []
                 for s in leaving {
                     s.run(p, run) { kv in
@@ -122,44 +97,26 @@ extension DStream {
         let partitioner = partitioner(partitions)
         let fns = ReducedWindowFunctions<K, V>(
             combine: combine, inverse: inverse, filter: filter, partitioner: partitioner, spec: spec)
-        let state = ReducedWindowState<K, V>(partitions: partitioner.partitions)
+        let state = KeyedState<Int, [K: V]>(partitions: partitioner.partitions, empty: [:])
         // Per-batch reductions, computed once per batch time and kept (by retention planning: this node's
         // lookback is the window length) for as long as a window may still need them as leaving batches.
         let reduced = reduceByKey(combine, partitions: partitioner.partitions)
-        let node = DStream<(K, V)>(
-            context: context, name: "reduceByKeyAndWindow", parents: [reduced],
-            slideMs: spec.slideMs, lookbackMs: spec.lengthMs, alwaysCache: true
-        ) { time, run in
-            let t = time.milliseconds
-            return try state.lastMs.withLock { last throws -> Stage<(K, V)> in
-                if last == t - spec.slideMs {
-                    try fns.slide(state, reduced, to: time, run)
-                } else if last == t {
-                    // Already computed (the cached batch was dropped): hand out the same result.
-                } else if let last, last > t {
-                    // An older window than the kept one: compute it aside, leaving the state alone.
-                    return Stage.pairs(try fns.fromScratch(reduced, time, run))
+        let node = state.stream(
+            "reduceByKeyAndWindow", context: context, parents: [reduced], slideMs: spec.slideMs, lookbackMs: spec.lengthMs,
+            step: { time, run, isFirst in
+                if isFirst {
+                    // The first window (nothing restored) is reduced from its batches; later ones slide.
+                    for (p, d) in try fns.fromScratch(reduced, time, run).enumerated() { state.replace(p, with: d) }
                 } else {
-                    // First window, or the previous one was never computed: catch up from the window's batches.
-                    let fresh = try fns.fromScratch(reduced, time, run)
-                    for (p, d) in fresh.enumerated() { state.partitions[p].values.withLock { $0 = d } }
+                    try fns.slide(state, reduced, to: time, run)
                 }
-                last = t
-                return Stage.pairs(state.snapshot())
-            }
-        }
-        context.addCheckpointed(operatorName: "reduceByKeyAndWindow") { defaultName in
-            KeyedStateCheckpoint<K, V>(
-                kind: "reduceByKeyAndWindow<\(K.self), \(V.self)>", defaultName: defaultName, node: node.nodeName,
-                capture: { (state.lastMs.withLock { $0 }, state.snapshot()) },
-                apply: { lastMs, entries in
-                    for p in state.partitions { p.values.withLock { $0.removeAll() } }
-                    for (k, v) in entries {
-                        state.partitions[partitioner.partition(k)].values.withLock { $0[k] = v }
-                    }
-                    state.lastMs.withLock { $0 = lastMs }
-                })
-        }
+                return Stage.pairs(state.tables())
+            },
+            // A window older than the kept one whose batch was forgotten: computed aside, the state left alone.
+            past: { time, run in Stage.pairs(try fns.fromScratch(reduced, time, run)) })
+        state.checkpointed(
+            in: context, operatorName: "reduceByKeyAndWindow", kind: "reduceByKeyAndWindow<\(K.self), \(V.self)>",
+            node: node.nodeName, partitioner: partitioner)
         return node
     }
 

@@ -1,37 +1,43 @@
 import Synchronization
 
-/// The progress of a stateful node (updateStateByKey, mapWithState): which parent batch it applied last.
+/// The progress of a stateful node (`KeyedState.progress`): which batch time it applied last.
 ///
 /// A stateful node must apply every parent batch exactly once and in time order, whoever asks it and when.
-/// Asked for time `t`, it applies each parent slide time after the last applied one up to `t`, so a consumer
+/// Asked for time `t`, it applies each of its slide times after the last applied one up to `t`, so a consumer
 /// that asks only every second batch (a window, a slower output) still sees the state advance once per batch.
 final class CatchUp: Sendable {
-    /// The last applied time in milliseconds; nil before the first batch.
-    private let lastMs = Mutex<Int?>(nil)
+    private struct Progress: Sendable {
+        /// The last applied time in milliseconds; nil before the first batch.
+        var lastMs: Int?
+        /// Set by a checkpoint's restore (even of a state that had applied nothing yet).
+        var restored = false
+    }
 
-    /// The last applied time, if any.
-    var last: BatchTime? { lastMs.withLock { $0.map(BatchTime.init(milliseconds:)) } }
+    private let progress = Mutex(Progress())
 
     /// The last applied time, in milliseconds (nil before the first batch).
-    var lastAppliedMs: Int? { lastMs.withLock { $0 } }
+    var lastAppliedMs: Int? { progress.withLock { $0.lastMs } }
 
     /// Sets the last applied time (on recovery from a checkpoint).
-    func restore(lastMs value: Int?) { lastMs.withLock { $0 = value } }
+    func restore(lastMs value: Int?) { progress.withLock { $0 = Progress(lastMs: value, restored: true) } }
 
-    /// Applies, in order, every time after the last applied one up to `time` (steps of `slideMs` from
-    /// `zeroMs`), calling `step(stepTime, isFirst)`. The lock is held throughout, so concurrent callers wait
-    /// and nothing is applied twice. Returns false when `time` had already been applied.
+    /// Applies, in order, every time after the last applied one up to `time` (the times zero + k x `slideMs`),
+    /// calling `step(stepTime, isFirst)`. Before anything was applied, it starts after zero when restored from
+    /// a checkpoint, else after `startMs` (the point this run resumes from: the batches before it are not
+    /// this run's). The lock is held throughout, so concurrent callers wait and nothing is applied twice.
+    /// Returns false when `time` had already been applied.
     @discardableResult
     func advance(
-        to time: BatchTime, zeroMs: Int, slideMs: Int,
+        to time: BatchTime, startMs: Int, zeroMs: Int, slideMs: Int,
         _ step: (BatchTime, _ isFirst: Bool) throws -> Void
     ) throws -> Bool {
-        try lastMs.withLock { last throws -> Bool in
-            var next = (last ?? zeroMs) + slideMs
+        try progress.withLock { p throws -> Bool in
+            let start = p.restored ? zeroMs : zeroMs + (startMs - zeroMs) / slideMs * slideMs
+            var next = (p.lastMs ?? start) + slideMs
             guard next <= time.milliseconds else { return false }
             while next <= time.milliseconds {
-                try step(BatchTime(milliseconds: next), last == nil)
-                last = next
+                try step(BatchTime(milliseconds: next), p.lastMs == nil)
+                p.lastMs = next
                 next += slideMs
             }
             return true
@@ -53,6 +59,10 @@ final class NodeRef<T: Sendable>: Sendable {
 extension StreamingContext {
     /// The time origin of batch times (0 for the manual clock), set at `start()`.
     var zeroTimeMs: Int { graph.zeroMs }
+
+    /// The batch time this run continues after: the recovered checkpoint's, else the zero time. A stateful
+    /// operator that the checkpoint did not restore starts there (the batches before are not this run's).
+    var resumeAfterMs: Int { state.withLock { $0.recovery?.completedMs ?? $0.zeroMs } }
 
     /// The clock's zero time: batch times are zero + k x batch interval. Set by `start()` (from the
     /// checkpoint when recovering).

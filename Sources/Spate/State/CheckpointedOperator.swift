@@ -17,26 +17,29 @@ protocol CheckpointedOperator: AnyObject, Sendable {
     var keyCount: Int { get }
 }
 
-/// The checkpoint participant of a keyed stateful operator: its state is a set of `(key, entry)` pairs
-/// (spread over hash partitions at run time, so the partition count may change between runs) and the time
-/// of the last batch applied.
+/// The checkpoint participant of a hash-scoped `KeyedState` of `[K: E]` tables: its state is a set of
+/// `(key, entry)` pairs (spread over hash partitions at run time, so the partition count may change between
+/// runs) and the time of the last batch applied.
 final class KeyedStateCheckpoint<K: Hashable & Sendable, E: Sendable>: CheckpointedOperator {
     let kind: String
     private let defaultName: String
     private let node: NodeName
-    private let capture: @Sendable () -> (lastMs: Int?, entries: [[K: E]])
-    private let apply: @Sendable (_ lastMs: Int?, _ entries: [(K, E)]) -> Void
+    private let state: KeyedState<Int, [K: E]>
+    private let partitioner: HashPartitioner
 
-    init(
-        kind: String, defaultName: String, node: NodeName,
-        capture: @escaping @Sendable () -> (lastMs: Int?, entries: [[K: E]]),
-        apply: @escaping @Sendable (_ lastMs: Int?, _ entries: [(K, E)]) -> Void
-    ) {
+    init(kind: String, defaultName: String, node: NodeName, state: KeyedState<Int, [K: E]>, partitioner: HashPartitioner) {
         self.kind = kind
         self.defaultName = defaultName
         self.node = node
-        self.capture = capture
-        self.apply = apply
+        self.state = state
+        self.partitioner = partitioner
+    }
+
+    private func capture() -> (lastMs: Int?, entries: [[K: E]]) { (state.progress.lastAppliedMs, state.tables()) }
+
+    private func apply(_ lastMs: Int?, _ entries: [(K, E)]) {
+        state.replaceAll(entries, by: partitioner)
+        state.progress.restore(lastMs: lastMs)
     }
 
     var checkpointName: String { node.name ?? defaultName }

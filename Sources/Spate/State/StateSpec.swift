@@ -115,7 +115,7 @@ enum StateMisuse: Error, Sendable, CustomStringConvertible {
 /// let running = words.map { ($0, 1) }.mapWithState(spec)
 /// ```
 public struct StateSpec<K: Hashable & Sendable, V: Sendable, S: Sendable, R: Sendable>: Sendable {
-    let function: @Sendable (K, V?, State<S>) throws -> R
+    @usableFromInline let function: @Sendable (K, V?, State<S>) throws -> R
     /// How long a key may go without data before it times out; nil: never.
     public private(set) var timeoutInterval: Duration?
     /// The number of state partitions; nil: the context's parallelism.
