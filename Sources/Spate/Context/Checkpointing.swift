@@ -108,3 +108,9 @@ extension DStream {
         return self
     }
 }
+
+extension StreamingContext {
+    /// The batch time this run continues after: the recovered checkpoint's, else the zero time. A stateful
+    /// operator that the checkpoint did not restore starts there (the batches before are not this run's).
+    var resumeAfterMs: Int { state.withLock { $0.recovery?.completedMs } ?? graph.zeroMs }
+}

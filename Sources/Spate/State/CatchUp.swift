@@ -60,10 +60,6 @@ extension StreamingContext {
     /// The time origin of batch times (0 for the manual clock), set at `start()`.
     var zeroTimeMs: Int { graph.zeroMs }
 
-    /// The batch time this run continues after: the recovered checkpoint's, else the zero time. A stateful
-    /// operator that the checkpoint did not restore starts there (the batches before are not this run's).
-    var resumeAfterMs: Int { state.withLock { $0.recovery?.completedMs ?? $0.zeroMs } }
-
     /// The clock's zero time: batch times are zero + k x batch interval. Set by `start()` (from the
     /// checkpoint when recovering).
     public var zeroTime: BatchTime { BatchTime(milliseconds: zeroTimeMs) }
