@@ -28,29 +28,25 @@ import Testing
         try await admin.query("DROP SCHEMA \(schema) CASCADE")
     }
 
-    /// A manual-clock context whose two outputs add `a` and `b` counts to `counts`, under sink ids `first` and
-    /// `second`; each batch `i` (from 1) adds `i * scale` and `10 * i * scale`.
-    static func twoOutputs(_ conninfo: String, scale: Int = 1, first: String = "a", second: String = "b") throws
-        -> StreamingContext
+    /// Runs three batches of a program whose two outputs add `a` and `b` counts to `counts`, under sink ids
+    /// `first` and `second` (batch `i` adds `i * scale` and `10 * i * scale`); returns its claims.
+    static func runTwoOutputs(_ conninfo: String, scale: Int = 1, first: String = "a", second: String = "b")
+        async throws -> TableClaims?
     {
-        let ssc = StreamingContext(batchInterval: .seconds(1), parallelism: 2, clock: .manual)
-        try ssc.queueStream((1...3).map { [("a", $0 * scale)] }).saveToPostgres(
-            connection: conninfo, table: "counts", mode: .accumulate, sink: first)
-        try ssc.queueStream((1...3).map { [("b", 10 * $0 * scale)] }).saveToPostgres(
-            connection: conninfo, table: "counts", mode: .accumulate, sink: second)
-        return ssc
-    }
-
-    static func runThree(_ ssc: StreamingContext) async throws {
-        try await ssc.start()
-        try await ssc.advance(by: .seconds(3))
-        await ssc.stop()
-        try await ssc.awaitTermination()
+        var claims: TableClaims?
+        try await Helpers.run(batches: 3) { ssc in
+            claims = TableClaims.of(ssc)
+            for (key, factor, sink) in [("a", 1, first), ("b", 10, second)] {
+                try ssc.queueStream((1...3).map { [(key, factor * $0 * scale)] }).saveToPostgres(
+                    connection: conninfo, table: "counts", mode: .accumulate, sink: sink)
+            }
+        }
+        return claims
     }
 
     @Test func twoOutputsOfOneTableEachWriteEveryBatchAndSkipOnlyTheirOwnOnARerun() async throws {
         try await Self.inFreshSchema { conninfo, db in
-            try await Self.runThree(try Self.twoOutputs(conninfo))
+            _ = try await Self.runTwoOutputs(conninfo)
             let totals = [["a", "6"], ["b", "60"]]
             #expect(try await Helpers.dump(db, "SELECT key, value FROM counts ORDER BY key") == totals)
             let claims = "SELECT \"table\", sink, batch_time, rows FROM spate_batches ORDER BY sink, batch_time"
@@ -59,13 +55,11 @@ import Testing
             #expect(try await Helpers.dump(db, claims) == recorded)
             // The same program again over the same batch times (as after recovery), with other data: every batch
             // of both outputs is skipped as claimed, and counted.
-            let again = try Self.twoOutputs(conninfo, scale: 100)
-            let againClaims = TableClaims.of(again)
-            try await Self.runThree(again)
+            let againClaims = try await Self.runTwoOutputs(conninfo, scale: 100)
             #expect(try await Helpers.dump(db, "SELECT key, value FROM counts ORDER BY key") == totals)
             #expect(try await Helpers.dump(db, claims) == recorded)
-            #expect(againClaims.skippedBatches("saveToPostgres(counts, sink: a)") == 3)
-            #expect(againClaims.skippedBatches("saveToPostgres(counts, sink: b)") == 3)
+            #expect(againClaims?.skippedBatches("saveToPostgres(counts, sink: a)") == 3)
+            #expect(againClaims?.skippedBatches("saveToPostgres(counts, sink: b)") == 3)
         }
     }
 
