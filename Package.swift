@@ -97,7 +97,7 @@ let package = Package(
         .executableTarget(
             name: "KafkaWordCount", dependencies: ["Spate", "SpateKafka"], path: "Examples/KafkaWordCount"),
         // The table sinks' vocabulary (layouts, columns, values, write modes) and their SQL dialects; no C library.
-        .target(name: "SpateSQL", dependencies: ["Spate"]),
+        .target(name: "SpateSQL", dependencies: ["Spate", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "SpateSQLTests", dependencies: ["SpateSQL", "Spate"]),
         // SQLite sink over sqlite-nio (bundles SQLite; no system library).
         .target(

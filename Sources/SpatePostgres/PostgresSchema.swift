@@ -57,7 +57,7 @@ enum PostgresSchema {
         }
         try layout.checkExisting(
             batches: try columns(of: TableLayout.batchesTable, on: s), table: try columns(of: layout.table, on: s),
-            dialect: dialect, sink: "saveToPostgres", place: place)
+            claimsBatches: !offsets && layout.recordsBatches, dialect: dialect, sink: "saveToPostgres", place: place)
     }
 
     /// The columns of `table` in the current schema, in order, with their position in the primary key.

@@ -3,7 +3,8 @@ import Spate
 import SpateSQL
 
 /// Writes batches to one PostgreSQL table, each batch's rows in one transaction guarded against writing a batch
-/// twice: by default with its `spate_batches` row (a batch time already recorded is skipped); with source
+/// twice: by default with its `spate_batches` claim (table, sink id, batch time; a batch whose claim is recorded
+/// already is skipped); with source
 /// offsets, by the offsets stored in `spate_offsets` (see `saveToPostgres(..., offsets:)`); for a versioned
 /// upsert, by nothing but the rows' versions.
 ///
@@ -15,6 +16,8 @@ final class PostgresTableSink: TableWriter {
     let layout: TableLayout
     /// The source offsets stored with each batch (nil: none).
     let offsets: BatchOffsets?
+    /// The sink id the batches are claimed under.
+    let sink: String
     let logger: Logger
 
     /// The most parameters one statement binds (PostgreSQL's protocol limit is 65535).
@@ -23,16 +26,20 @@ final class PostgresTableSink: TableWriter {
     /// writer (each try in a new transaction; after a lost connection, on a new connection).
     static let attempts = 3
 
-    init(conninfo: String, layout: TableLayout, offsets: BatchOffsets? = nil, logger: Logger) {
+    init(
+        conninfo: String, layout: TableLayout, offsets: BatchOffsets? = nil, sink: String = TableLayout.defaultSink,
+        logger: Logger
+    ) {
         self.connection = PostgresConnection(conninfo)
         self.layout = layout
         self.offsets = offsets
+        self.sink = sink
         var logger = logger
-        logger[metadataKey: "sink"] = "saveToPostgres(\(layout.table))"
+        logger[metadataKey: "sink"] = "\(TableLayout.operation("saveToPostgres", table: layout.table, sink: sink))"
         self.logger = logger
     }
 
-    private var operation: String { "saveToPostgres(\(layout.table))" }
+    private var operation: String { TableLayout.operation("saveToPostgres", table: layout.table, sink: sink) }
     private var database: String { "PostgreSQL '\(connection.redactedConninfo)'" }
 
     /// Connects, then creates the tables if missing and verifies them (retrying a lost connection).
@@ -58,8 +65,8 @@ final class PostgresTableSink: TableWriter {
 
     /// What keeps a batch from being written twice.
     enum BatchGuard: Sendable {
-        /// The batch's `spate_batches` row.
-        case batchRecord
+        /// The batch's `spate_batches` claim under the sink id.
+        case batchRecord(sink: String)
         /// The offsets of the batch's source partitions in `spate_offsets`.
         case offsets(group: String, ranges: [SourceOffsetRange])
         /// Nothing: the writes are idempotent (a versioned upsert).
@@ -69,16 +76,19 @@ final class PostgresTableSink: TableWriter {
     /// How a batch's transaction ended.
     enum Outcome: Sendable {
         case written
-        /// The batch was written before (its batch time recorded, or its offsets already stored).
+        /// The batch's claim was recorded already, with these rows and commit time (nil: not read).
+        case alreadyClaimed(rows: Int64?, committedAt: String?)
+        /// The batch was written before (its offsets already stored).
         case skipped
         /// The stored offsets are neither where the batch starts nor past it: nothing written.
         case conflict(rewind: [SourcePartition: SourceOffset], ranges: [SourceOffsetRange])
     }
 
-    /// Writes `rows` (values in `layout.columns` order) as the batch of `time`; returns false when the batch
-    /// was skipped: already written, or (with offsets) dropped on an offset conflict after rewinding the source.
+    /// Writes `rows` (values in `layout.columns` order) as the batch of `time`, or skips it: already claimed,
+    /// already written (its offsets stored), or (with offsets) dropped on an offset conflict after rewinding the
+    /// source.
     @discardableResult
-    func write(_ rows: [[TableValue]], time: BatchTime) async throws -> Bool {
+    func write(_ rows: [[TableValue]], time: BatchTime) async throws -> TableWriteOutcome {
         let layout = self.layout
         var params = try layout.checkedRows(rows, time: time, operation: operation).map { try textValues($0, time: time) }
         if layout.mode.isKeyed {
@@ -100,14 +110,16 @@ final class PostgresTableSink: TableWriter {
             }
             batchGuard = .offsets(group: offsets.group, ranges: ranges)
         } else {
-            batchGuard = layout.recordsBatches ? .batchRecord : .none
+            batchGuard = layout.recordsBatches ? .batchRecord(sink: sink) : .none
         }
         let outcome = try await run(params, rowCount: rows.count, time: time, guardedBy: batchGuard)
         switch outcome {
         case .written:
-            return true
+            return .written
+        case let .alreadyClaimed(rows, committedAt):
+            return .alreadyClaimed(rows: rows, committedAt: committedAt)
         case .skipped:
-            return false
+            return .skipped
         case let .conflict(rewind, ranges):
             let stored = rewind.sorted { $0.key < $1.key }.map { "\($0.key)@\($0.value)" }.joined(separator: ", ")
             logger.warning(
@@ -120,7 +132,7 @@ final class PostgresTableSink: TableWriter {
                     "ranges": "\(ranges.map(\.description).joined(separator: ", "))", "stored": "\(stored)",
                 ])
             offsets?.rewind(rewind)
-            return false
+            return .skipped
         }
     }
 
@@ -172,14 +184,16 @@ final class PostgresTableSink: TableWriter {
         try s.query("BEGIN")
         do {
             switch batchGuard {
-            case .batchRecord:
-                // Claiming the batch first (ON CONFLICT DO NOTHING) both checks and records it: a batch already in
-                // spate_batches returns no row and is skipped, and a concurrent writer of the same batch waits.
-                let claimed = try s.query(
-                    PostgresSchema.dialect.claimBatch, [layout.table, batchTime, String(rowCount)])
+            case let .batchRecord(sink):
+                // Claiming the batch first (ON CONFLICT DO NOTHING) both checks and records it: a claim already in
+                // spate_batches returns no row and is skipped, and a concurrent writer of the same claim waits.
+                let key: [String?] = [layout.table, sink, batchTime]
+                let claimed = try s.query(PostgresSchema.dialect.claimBatch, key + [String(rowCount)])
                 if claimed.isEmpty {
+                    let recorded = try s.query(PostgresSchema.dialect.recordedClaim, key).first
                     try s.query("ROLLBACK")
-                    return .skipped
+                    return .alreadyClaimed(
+                        rows: recorded?[0].flatMap { Int64($0) }, committedAt: recorded?[1] ?? nil)
                 }
             case let .offsets(group, ranges):
                 switch try PostgresOffsets.claim(ranges, table: layout.table, group: group, on: s) {

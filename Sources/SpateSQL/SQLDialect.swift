@@ -1,7 +1,7 @@
 /// How one database spells the SQL a table sink runs. A dialect gives only what differs between databases
 /// (type names, parameter placeholders, the timestamp column of the bookkeeping table); this protocol's
 /// extension builds every statement from them, so SQLite and PostgreSQL share one implementation of the DDL,
-/// the inserts with their `ON CONFLICT` clauses, and the batch bookkeeping.
+/// the inserts with their `ON CONFLICT` clauses, and the batch claims (`BatchClaims.swift`).
 ///
 /// Both databases accept the statements as built: double-quoted identifiers, `INSERT ... ON CONFLICT (...) DO
 /// UPDATE SET c = excluded.c` (SQLite 3.24 and later) and `... DO NOTHING RETURNING 1` (SQLite 3.35 and later).
@@ -34,23 +34,6 @@ extension SQLDialect {
         "CREATE TABLE IF NOT EXISTS \(quote(layout.table)) ("
             + layout.tableColumns.map(declaration).joined(separator: ", ")
             + ", PRIMARY KEY (" + layout.primaryKey.map(quote).joined(separator: ", ") + "))"
-    }
-
-    /// `CREATE TABLE IF NOT EXISTS` for the bookkeeping table ``TableLayout/batchesTable``: one row per
-    /// (table, batch time) written, with the batch's row count and when it was committed.
-    package var createBatchesTable: String {
-        "CREATE TABLE IF NOT EXISTS \(quote(TableLayout.batchesTable)) (\(quote("table")) \(typeName(.text)) NOT NULL, "
-            + "\(TableLayout.batchTimeColumn) \(typeName(.integer)) NOT NULL, rows \(typeName(.integer)) NOT NULL, "
-            + "committed_at \(timestampDeclaration), PRIMARY KEY (\(quote("table")), \(TableLayout.batchTimeColumn)))"
-    }
-
-    /// Records a batch in the bookkeeping table unless it is recorded already, with the parameters (table,
-    /// batch time in milliseconds, row count). It returns a row only when it recorded the batch, so one
-    /// statement both checks and claims it; a concurrent writer of the same batch waits for the first to end.
-    package var claimBatch: String {
-        "INSERT INTO \(quote(TableLayout.batchesTable)) (\(quote("table")), \(TableLayout.batchTimeColumn), rows, "
-            + "committed_at) VALUES (\(placeholder(1)), \(placeholder(2)), \(placeholder(3)), \(currentTimestamp)) "
-            + "ON CONFLICT (\(quote("table")), \(TableLayout.batchTimeColumn)) DO NOTHING RETURNING 1"
     }
 
     /// The insert statement for `rows` rows of the layout's ``TableLayout/tableColumns``, parameters numbered

@@ -10,8 +10,9 @@ import Spate
 ///   values to the stored row's.
 /// - `.append`: `batch_time`, `seq`, then the user's columns; primary key: `(batch_time, seq)`.
 ///
-/// Batches are recorded in ``TableLayout/batchesTable`` (`spate_batches(table, batch_time)`), in the same
-/// transaction as their rows, except for a versioned upsert (whose writes are idempotent by version).
+/// Batches are claimed in ``TableLayout/batchesTable`` (`spate_batches(table, sink, batch_time)`, the sink id
+/// naming the writer), in the same transaction as their rows, except for a versioned upsert (whose writes are
+/// idempotent by version).
 public struct TableLayout: Sendable, Equatable {
     /// The name of the bookkeeping table recording the batches written to every table.
     public static let batchesTable = "spate_batches"

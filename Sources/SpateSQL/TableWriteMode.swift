@@ -1,9 +1,9 @@
 /// How a table sink (SQLite, PostgreSQL) writes each batch's rows.
 ///
-/// Every mode is batch-keyed by default: a batch's rows are written in one transaction together with a
-/// bookkeeping row `(table, batch_time)`, and a batch time that is already recorded is skipped, so re-running
-/// batches after recovery never writes the same batch twice. (An upsert with a version column, and a PostgreSQL
-/// sink storing source offsets, replace that bookkeeping with their own guard.)
+/// Every mode is batch-keyed by default: a batch's rows are written in one transaction together with a bookkeeping
+/// row `(table, sink, batch_time)` (the sink id naming the output), and a batch whose row is already recorded is
+/// skipped, so re-running batches after recovery never writes the same batch twice. (An upsert with a version
+/// column, and a PostgreSQL sink storing source offsets, replace that bookkeeping with their own guard.)
 public enum TableWriteMode: String, Sendable, Equatable, CustomStringConvertible {
     /// The key columns are the table's primary key; a batch's row replaces the stored row with the same key
     /// (keys absent from the batch keep their earlier values). Each row also records the `batch_time` that

@@ -15,7 +15,8 @@ enum SQLiteSchema {
         _ = try await db.query(dialect.createTable(layout))
         try layout.checkExisting(
             batches: try await columns(of: TableLayout.batchesTable, on: db),
-            table: try await columns(of: layout.table, on: db), dialect: dialect, sink: "saveToSQLite", place: path)
+            table: try await columns(of: layout.table, on: db), claimsBatches: layout.recordsBatches, dialect: dialect,
+            sink: "saveToSQLite", place: path)
     }
 
     /// The columns of `table` as `PRAGMA table_info` reports them.

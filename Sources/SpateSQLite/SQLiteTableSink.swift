@@ -4,9 +4,9 @@ import SpateSQL
 import SQLiteNIO
 import Synchronization
 
-/// Writes batches to one table of one SQLite file, batch-keyed: each batch's rows and its `spate_batches` row
-/// go in one transaction, and a batch time already recorded is skipped (a versioned upsert records no batches:
-/// its writes are idempotent by version).
+/// Writes batches to one table of one SQLite file, batch-keyed: each batch's rows and its `spate_batches` claim
+/// (table, sink id, batch time) go in one transaction, and a batch whose claim is already recorded is skipped
+/// (a versioned upsert records no batches: its writes are idempotent by version).
 ///
 /// The sink keeps one connection from `open()` (before the first batch) to `close()` (when the context stops).
 /// Every SQLite call runs on sqlite-nio's `NIOThreadPool`; the calling task only awaits. Batches of one output
@@ -15,6 +15,8 @@ import Synchronization
 final class SQLiteTableSink: TableWriter {
     let path: String
     let layout: TableLayout
+    /// The sink id the batches are claimed under.
+    let sink: String
     private let connection = Mutex<SQLiteConnection?>(nil)
     /// How many connections the sink opened: one for its life.
     let connectionsOpened = Atomic<Int>(0)
@@ -22,12 +24,13 @@ final class SQLiteTableSink: TableWriter {
     /// The most variables one statement binds (SQLite's default limit is 32766).
     static let maxVariables = 30_000
 
-    init(path: String, layout: TableLayout) {
+    init(path: String, layout: TableLayout, sink: String = TableLayout.defaultSink) {
         self.path = path
         self.layout = layout
+        self.sink = sink
     }
 
-    private var operation: String { "saveToSQLite(\(layout.table))" }
+    private var operation: String { TableLayout.operation("saveToSQLite", table: layout.table, sink: sink) }
     private var database: String { "SQLite database \(path)" }
 
     /// Opens the database file (creating it and its folder if missing), then creates or verifies the tables.
@@ -51,10 +54,10 @@ final class SQLiteTableSink: TableWriter {
         connection.withLock { $0 = db }
     }
 
-    /// Writes `rows` (values in `layout.columns` order) as the batch of `time`; returns false when the batch
-    /// was already recorded and so skipped.
+    /// Writes `rows` (values in `layout.columns` order) as the batch of `time`, or skips it when its claim is
+    /// recorded already.
     @discardableResult
-    func write(_ rows: [[TableValue]], time: BatchTime) async throws -> Bool {
+    func write(_ rows: [[TableValue]], time: BatchTime) async throws -> TableWriteOutcome {
         let binds = try layout.checkedRows(rows, time: time, operation: operation).map { data($0) }
         guard let db = connection.withLock({ $0 }) else {
             throw SpateError.notActive("\(operation) at batch \(time) (the sink is not open)")
@@ -76,21 +79,24 @@ final class SQLiteTableSink: TableWriter {
         }
     }
 
-    /// One batch's transaction: claim the batch (skip it if recorded), insert the rows, commit (a versioned
-    /// upsert neither claims nor records).
+    /// One batch's transaction: claim the batch (skip it if recorded, reading the recorded claim), insert the
+    /// rows, commit (a versioned upsert neither claims nor records).
     private func transaction(
         _ rows: [[SQLiteData]], rowCount: Int, time: BatchTime, on db: SQLiteConnection
-    ) async throws -> Bool {
+    ) async throws -> TableWriteOutcome {
         let dialect = SQLiteSchema.dialect
         let batchTime = SQLiteData.integer(SQLiteInt64(time.milliseconds))
         _ = try await db.query("BEGIN IMMEDIATE")
         do {
             if layout.recordsBatches {
-                let claimed = try await db.query(
-                    dialect.claimBatch, [.text(layout.table), batchTime, .integer(SQLiteInt64(rowCount))])
+                let key: [SQLiteData] = [.text(layout.table), .text(sink), batchTime]
+                let claimed = try await db.query(dialect.claimBatch, key + [.integer(SQLiteInt64(rowCount))])
                 if claimed.isEmpty {
+                    let recorded = try await db.query(dialect.recordedClaim, key).first
                     _ = try await db.query("ROLLBACK")
-                    return false
+                    return .alreadyClaimed(
+                        rows: recorded?.column("rows")?.integer.map { Int64($0) },
+                        committedAt: recorded?.column("committed_at")?.string)
                 }
             }
             for insert in dialect.inserts(
@@ -100,7 +106,7 @@ final class SQLiteTableSink: TableWriter {
                 _ = try await db.query(insert.sql, insert.parameters)
             }
             _ = try await db.query("COMMIT")
-            return true
+            return .written
         } catch {
             _ = try? await db.query("ROLLBACK")
             throw error

@@ -11,7 +11,7 @@ import Testing
     /// These tests' tables and `spate_offsets` live in a schema of their own, apart from the shared database's
     /// `public` schema, where runs of other versions may keep an offsets table of the earlier format.
     static let schema = "spate_text_offsets"
-    static let conninfo = Helpers.conninfo + " options='-c search_path=\(schema),public'"
+    static let conninfo = Helpers.server + " options='-c search_path=\(schema),public'"
 
     /// A connection to the test database whose search path starts at the tests' schema (created if missing).
     static func connect() async -> PostgresConnection? {
@@ -214,7 +214,7 @@ import Testing
                 + "DEFAULT now(), PRIMARY KEY (\"table\", group_id, topic, \"partition\"))")
         let ssc = StreamingContext(batchInterval: .seconds(1), parallelism: 2, clock: .manual)
         try ssc.queueStream([[("a", 1)]]).saveToPostgres(
-            connection: Helpers.conninfo + " options='-c search_path=\(schema)'", table: "offs_old", mode: .accumulate,
+            connection: Helpers.server + " options='-c search_path=\(schema)'", table: "offs_old", mode: .accumulate,
             offsets: FakeSource(Self.firstBatches).offsets(group: "g"))
         await Helpers.expectFirstBatchFails(ssc, saying: [
             "format of an earlier Spate", "ALTER COLUMN \"partition\" TYPE text, ALTER COLUMN until_offset TYPE text"])
@@ -234,7 +234,7 @@ import Testing
         #expect(try PostgresOffsetStore(connection: Self.conninfo, table: "no_such_table").offsets(group: "g1") == [:])
         // A database (here: a search path) without the offsets table has no offsets.
         let empty = PostgresOffsetStore(
-            connection: Helpers.conninfo + " options='-c search_path=spate_no_such_schema'", table: table)
+            connection: Helpers.server + " options='-c search_path=spate_no_such_schema'", table: table)
         #expect(try empty.storedOffsets(group: "g1", partitions: [Self.p(0)]) == [:])
         // An unreachable server says where it looked and how to start one.
         let down = "host=127.0.0.1 port=1 user=postgres dbname=spate connect_timeout=2"

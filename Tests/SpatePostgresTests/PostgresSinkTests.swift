@@ -5,10 +5,20 @@ import Testing
 
 /// The PostgreSQL sink against the real server `scripts/postgres.sh start` runs, with the manual clock.
 @Suite struct PostgresSinkTests {
-    static let conninfo = "host=127.0.0.1 port=5432 user=postgres dbname=spate connect_timeout=3"
+    /// The test server, with no schema chosen.
+    static let server = "host=127.0.0.1 port=5432 user=postgres dbname=spate connect_timeout=3"
+    /// These tests' tables and `spate_batches` live in a schema of their own, apart from the shared database's
+    /// `public` schema, where runs of other versions may keep a `spate_batches` of the earlier format.
+    static let schema = "spate_sink_claims"
+    static let conninfo = server + " options='-c search_path=\(schema)'"
 
-    /// A connection to the test server, or nil (with a recorded issue saying how to start it).
+    /// A connection to the test server in the tests' schema (created if missing), or nil (with a recorded
+    /// issue saying how to start the server).
     static func connect() async -> PostgresConnection? {
+        let admin = PostgresConnection(server)
+        // Two processes creating the schema at once: one wins, and the schema is there.
+        _ = try? await admin.query("CREATE SCHEMA IF NOT EXISTS \(schema)")
+        await admin.close()
         let db = PostgresConnection(conninfo)
         do {
             try await db.query("SELECT 1")

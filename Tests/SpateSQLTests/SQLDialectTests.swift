@@ -37,16 +37,39 @@ import Testing
 
     @Test func theBookkeepingTableAndItsClaimDifferOnlyInTypesParametersAndTimestamps() {
         #expect(Self.sqlite.createBatchesTable == "CREATE TABLE IF NOT EXISTS \"spate_batches\" (\"table\" TEXT "
-            + "NOT NULL, batch_time INTEGER NOT NULL, rows INTEGER NOT NULL, committed_at TEXT NOT NULL, "
-            + "PRIMARY KEY (\"table\", batch_time))")
+            + "NOT NULL, sink TEXT NOT NULL, batch_time INTEGER NOT NULL, rows INTEGER NOT NULL, committed_at TEXT "
+            + "NOT NULL, PRIMARY KEY (\"table\", sink, batch_time))")
         #expect(Self.postgres.createBatchesTable == "CREATE TABLE IF NOT EXISTS \"spate_batches\" (\"table\" text "
-            + "NOT NULL, batch_time bigint NOT NULL, rows bigint NOT NULL, committed_at timestamptz NOT NULL "
-            + "DEFAULT now(), PRIMARY KEY (\"table\", batch_time))")
-        #expect(Self.sqlite.claimBatch == "INSERT INTO \"spate_batches\" (\"table\", batch_time, rows, committed_at) "
-            + "VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) ON CONFLICT (\"table\", batch_time) "
-            + "DO NOTHING RETURNING 1")
-        #expect(Self.postgres.claimBatch == "INSERT INTO \"spate_batches\" (\"table\", batch_time, rows, committed_at) "
-            + "VALUES ($1, $2, $3, now()) ON CONFLICT (\"table\", batch_time) DO NOTHING RETURNING 1")
+            + "NOT NULL, sink text NOT NULL, batch_time bigint NOT NULL, rows bigint NOT NULL, committed_at "
+            + "timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (\"table\", sink, batch_time))")
+        #expect(Self.sqlite.claimBatch == "INSERT INTO \"spate_batches\" (\"table\", sink, batch_time, rows, "
+            + "committed_at) VALUES (?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) ON CONFLICT (\"table\", "
+            + "sink, batch_time) DO NOTHING RETURNING 1")
+        #expect(Self.postgres.claimBatch == "INSERT INTO \"spate_batches\" (\"table\", sink, batch_time, rows, "
+            + "committed_at) VALUES ($1, $2, $3, $4, now()) ON CONFLICT (\"table\", sink, batch_time) DO NOTHING "
+            + "RETURNING 1")
+        #expect(Self.sqlite.recordedClaim == "SELECT rows, committed_at FROM \"spate_batches\" WHERE \"table\" = ? "
+            + "AND sink = ? AND batch_time = ?")
+        #expect(Self.postgres.recordedClaim == "SELECT rows, committed_at FROM \"spate_batches\" WHERE \"table\" = "
+            + "$1 AND sink = $2 AND batch_time = $3")
+    }
+
+    @Test func theEarlierBookkeepingTableMigratesInOneTransactionKeepingItsClaimsAsTheDefaultSinks() {
+        #expect(Self.postgres.migrateBatchesTable == [
+            "BEGIN",
+            "CREATE TABLE \"spate_batches_keyed\" (\"table\" text NOT NULL, sink text NOT NULL, batch_time bigint "
+                + "NOT NULL, rows bigint NOT NULL, committed_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY "
+                + "(\"table\", sink, batch_time))",
+            "INSERT INTO \"spate_batches_keyed\" (\"table\", sink, batch_time, rows, committed_at) SELECT \"table\", "
+                + "'default', batch_time, rows, committed_at FROM \"spate_batches\"",
+            "DROP TABLE \"spate_batches\"",
+            "ALTER TABLE \"spate_batches_keyed\" RENAME TO \"spate_batches\"",
+            "COMMIT",
+        ])
+        #expect(Self.sqlite.migrateBatchesTable[1] == "CREATE TABLE \"spate_batches_keyed\" (\"table\" TEXT NOT "
+            + "NULL, sink TEXT NOT NULL, batch_time INTEGER NOT NULL, rows INTEGER NOT NULL, committed_at TEXT NOT "
+            + "NULL, PRIMARY KEY (\"table\", sink, batch_time))")
+        #expect(Array(Self.sqlite.migrateBatchesTable[2...]) == Array(Self.postgres.migrateBatchesTable[2...]))
     }
 
     @Test func appendInsertsPlainRowsNumberingParametersRowByRow() throws {
@@ -100,12 +123,14 @@ import Testing
 
     @Test func anExistingTableWithOtherColumnsFailsNamingBothAndTheFix() throws {
         let upsert = try Self.layout(.upsert)
-        let batches = ["table", "batch_time", "rows"].map { FoundColumn(name: $0, type: "x", notNull: true, pk: 0) }
+        let batches = ["table", "sink", "batch_time", "rows"].map {
+            FoundColumn(name: $0, type: "x", notNull: true, pk: 0)
+        }
         let found = [FoundColumn(name: "word", type: "TEXT", notNull: true, pk: 1),
                      FoundColumn(name: "n", type: "REAL", notNull: true, pk: 0)]
         let error = #expect(throws: SpateError.self) {
-            try upsert.checkExisting(batches: batches, table: found, dialect: Self.sqlite, sink: "saveToSQLite",
-                                     place: "x.sqlite")
+            try upsert.checkExisting(batches: batches, table: found, claimsBatches: true, dialect: Self.sqlite,
+                                     sink: "saveToSQLite", place: "x.sqlite")
         }
         let message = error.map { "\($0)" } ?? ""
         #expect(message.contains("table counts has columns (word TEXT NOT NULL, n REAL NOT NULL, PRIMARY KEY (word))"))
@@ -115,10 +140,33 @@ import Testing
             FoundColumn(name: c.name.uppercased(), type: Self.sqlite.typeName(c.type).lowercased(),
                         notNull: !c.nullable, pk: c.name == "word" ? 1 : 0)
         }
-        try upsert.checkExisting(batches: batches, table: expected, dialect: Self.sqlite, sink: "s", place: "p")
+        try upsert.checkExisting(
+            batches: batches, table: expected, claimsBatches: true, dialect: Self.sqlite, sink: "s", place: "p")
         #expect(throws: SpateError.self) {
-            try upsert.checkExisting(batches: Array(batches.prefix(2)), table: expected, dialect: Self.sqlite,
-                                     sink: "s", place: "p")
+            try upsert.checkExisting(batches: Array(batches.prefix(2)), table: expected, claimsBatches: true,
+                                     dialect: Self.sqlite, sink: "s", place: "p")
         }
+    }
+
+    @Test func aBookkeepingTableOfTheEarlierFormatFailsWithItsMigrationOnlyForASinkClaimingBatches() throws {
+        let upsert = try Self.layout(.upsert)
+        let earlier = ["table", "batch_time", "rows", "committed_at"].map {
+            FoundColumn(name: $0, type: "x", notNull: true, pk: 0)
+        }
+        let table = upsert.tableColumns.map { c in
+            FoundColumn(name: c.name, type: Self.postgres.typeName(c.type), notNull: !c.nullable,
+                        pk: c.name == "word" ? 1 : 0)
+        }
+        let error = #expect(throws: SpateError.self) {
+            try upsert.checkExisting(batches: earlier, table: table, claimsBatches: true, dialect: Self.postgres,
+                                     sink: "saveToPostgres", place: "PostgreSQL 'dbname=spate'")
+        }
+        let message = error.map { "\($0)" } ?? ""
+        #expect(message.contains("spate_batches has the format of an earlier Spate"))
+        #expect(message.contains("run " + Self.postgres.migrateBatchesTable.joined(separator: "; ") + " ("))
+        #expect(message.contains("claims of sink id 'default'"))
+        // A sink that claims nothing there (offsets, a versioned upsert) does not need the table migrated.
+        try upsert.checkExisting(batches: earlier, table: table, claimsBatches: false, dialect: Self.postgres,
+                                 sink: "saveToPostgres", place: "p")
     }
 }

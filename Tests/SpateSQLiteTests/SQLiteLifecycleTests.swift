@@ -16,8 +16,9 @@ import Testing
         let sink = SQLiteTableSink(path: path, layout: layout)
         let batches = 6
         try await SQLiteSinkTests.run(batches: batches) { ssc in
-            ssc.queueStream((0..<batches).map { _ in [("a", 1), ("b", 2)] })
-                .save(to: sink, sink: "saveToSQLite", table: "counts") { [.text($0.0), .integer(Int64($0.1))] }
+            try ssc.queueStream((0..<batches).map { _ in [("a", 1), ("b", 2)] })
+                .save(to: sink, kind: "saveToSQLite", database: path, table: "counts", sink: TableLayout.defaultSink,
+                      mode: .accumulate, claimsBatches: true) { [.text($0.0), .integer(Int64($0.1))] }
         }
         #expect(sink.connectionsOpened.load(ordering: .relaxed) == 1)
         #expect(try await SQLiteSinkTests.dump(path, "SELECT key, value FROM counts ORDER BY key")
