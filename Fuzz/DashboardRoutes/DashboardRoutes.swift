@@ -39,7 +39,7 @@ struct FuzzRequest {
             let text = String(decoding: line.filter { $0 == 0x09 || ($0 >= 0x20 && $0 < 0x7F) }, as: UTF8.self)
             guard let colon = text.firstIndex(of: ":"), let name = HTTPField.Name(String(text[..<colon])) else { continue }
             let value = text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            if name == .host { authority = value } else { fields.append(HTTPField(name: name, value: value)) }
+            if name.canonicalName == "host" { authority = value } else { fields.append(HTTPField(name: name, value: value)) }
         }
         request = HTTPRequest(
             method: methods[Int(selector) % methods.count], scheme: "http",
