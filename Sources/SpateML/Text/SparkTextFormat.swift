@@ -147,7 +147,8 @@ struct SparkTextScanner {
             try expect(")")
             guard size >= 0, size == size.rounded() else { throw fail("bad sparse size \(size)") }
             guard size <= Double(maximumDimension) else {
-                throw fail("sparse vector of size \(Int(size)) is larger than maximumDimension \(maximumDimension) "
+                // `Int(size)` would trap past Int.max (a 100-digit size is one line away).
+                throw fail("sparse vector of size \(size < 0x1p63 ? "\(Int(size))" : "\(size)") is larger than maximumDimension \(maximumDimension) "
                     + "(it is stored dense, 8 bytes a dimension): pass a larger maximumDimension to read it")
             }
             guard indices.count == values.count else { throw fail("sparse vector with \(indices.count) indices and \(values.count) values") }
