@@ -31,6 +31,21 @@ struct SparkTextFormatTests {
         }
     }
 
+    /// Found by Fuzz/SparkText: the refusal's message converted a size past Int.max with `Int(size)`, a trap.
+    @Test("a sparse size past Int.max is refused, not a trap")
+    func sparseSizePastIntMax() {
+        #expect(throws: SpateMLError.self) { _ = try Vector(parsing: "(4" + String(repeating: "7", count: 100) + ",[0],[1])") }
+        #expect(throws: SpateMLError.self) { _ = try Vector(parsing: "(1e300,[],[])") }
+    }
+
+    /// Found by Fuzz/SparkText: `Double(String)` stops at a NUL, so "[1\02]" was read as [1.0].
+    @Test("a NUL inside a number makes the line unparsable", arguments: ["[1\02]", "(3,[0],[1\02])", "(1\0,[2])", "1,2\03", "1\02,3"])
+    func nulInsideANumber(_ line: String) {
+        #expect(throws: SpateMLError.self) {
+            if line.hasPrefix("[") || line.hasPrefix("(3") { _ = try Vector(parsing: line) } else { _ = try LabeledPoint(parsing: line) }
+        }
+    }
+
     @Test("given a stream of lines, bad lines are counted and skipped, good ones parsed")
     func parserCountsBadLines() async throws {
         let ssc = manualContext()

@@ -79,6 +79,14 @@ import Testing
         }
     }
 
+    /// Found by Fuzz/TextParsers: `Double(String)` stops at a NUL, so a field "900\0junk" parsed as 900.
+    @Test func parseDoubleRefusesANulInsideTheText() {
+        for text in ["900\0\0\0\086", "5\0", "1e3\0", "\0", "1.5\0junk"] {
+            #expect(Utf8Text(text).parseDouble() == nil, "\(text.debugDescription)")
+        }
+        #expect(Utf8Text("900").parseDouble() == 900)
+    }
+
     // MARK: TextKey
 
     @Test func textKeysEqualByBytesShortAndLong() {

@@ -67,6 +67,8 @@ extension Utf8Text {
             return .some(negative ? -value : value)
         }
         if let fast { return fast }
+        // `Double(String)` reads a C string and stops at a NUL: "900\0junk" would be 900.
+        if withBytes({ $0.contains(0) }) { return nil }
         return Double(string)
     }
 

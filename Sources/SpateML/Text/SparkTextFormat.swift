@@ -42,12 +42,12 @@ extension LabeledPoint {
         } else {
             // Legacy form: "label,f1 f2 f3".
             let parts = line.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false)
-            guard parts.count == 2, let label = Double(parts[0].trimmingBlanks()) else {
+            guard parts.count == 2, let label = SparkTextScanner.double(parts[0].trimmingBlanks()) else {
                 throw SpateMLError.unparsable(line: line, reason: "no label")
             }
             var values: [Double] = []
             for field in parts[1].split(whereSeparator: { $0 == " " || $0 == "\t" }) {
-                guard let v = Double(field) else {
+                guard let v = SparkTextScanner.double(field) else {
                     throw SpateMLError.unparsable(line: line, reason: "\"\(field)\" is not a number")
                 }
                 values.append(v)
@@ -109,8 +109,14 @@ struct SparkTextScanner {
         while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
         guard end > start else { throw fail("missing number at column \(start + 1)") }
         let text = String(decoding: bytes[start..<end], as: UTF8.self)
-        guard let v = Double(text) else { throw fail("\"\(text)\" is not a number") }
+        guard let v = Self.double(text) else { throw fail("\"\(text)\" is not a number") }
         return v
+    }
+
+    /// `text` read as a number, or nil. `Double(String)` reads a C string and stops at a NUL, so "1\02" would
+    /// be 1 (Spark's `Double.parseDouble` refuses it): a NUL is never part of a number.
+    static func double(_ text: some StringProtocol) -> Double? {
+        text.utf8.contains(0) ? nil : Double(text)
     }
 
     /// `[a,b,...]` (possibly empty).
@@ -141,7 +147,8 @@ struct SparkTextScanner {
             try expect(")")
             guard size >= 0, size == size.rounded() else { throw fail("bad sparse size \(size)") }
             guard size <= Double(maximumDimension) else {
-                throw fail("sparse vector of size \(Int(size)) is larger than maximumDimension \(maximumDimension) "
+                // `Int(size)` would trap past Int.max (a 100-digit size is one line away).
+                throw fail("sparse vector of size \(size < 0x1p63 ? "\(Int(size))" : "\(size)") is larger than maximumDimension \(maximumDimension) "
                     + "(it is stored dense, 8 bytes a dimension): pass a larger maximumDimension to read it")
             }
             guard indices.count == values.count else { throw fail("sparse vector with \(indices.count) indices and \(values.count) values") }
