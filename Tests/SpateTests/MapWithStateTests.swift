@@ -101,6 +101,28 @@ private final class FailureRecorder: StreamingListener {
         return (mappedOut.results, snapshotOut.results)
     }
 
+    /// API.md: mapWithState's result reads as a DStream; the common operators chain on it directly.
+    @Test func resultChainsLikeADStream() async throws {
+        let ssc = manualContext()
+        let spec = StateSpec.function { (key: String, value: Int?, state: State<Int>) -> (String, Int) in
+            let sum = (state.getOption() ?? 0) + (value ?? 0)
+            state.update(sum)
+            return (key, sum)
+        }
+        let mapped = ssc.queueStream([[("a", 1), ("b", 2)], [("a", 3)]]).mapWithState(spec)
+        let sums = Mutex<[[String]]>([])
+        mapped.filter { $0.0 == "a" }.map { "\($0.0)=\($0.1)" }.foreachBatch { batch, _ in
+            sums.withLock { $0.append(batch.collect()) }
+        }
+        let counts = Mutex<[Int]>([])
+        mapped.count().foreachBatch { batch, _ in counts.withLock { $0.append(contentsOf: batch.collect()) } }
+        try await ssc.start()
+        try await ssc.advance(by: .seconds(2))
+        await ssc.stop()
+        #expect(sums.withLock { $0 } == [["a=1"], ["a=4"]])
+        #expect(counts.withLock { $0 } == [2, 1])
+    }
+
     @Test func mappedRecordsAndSnapshotsMatchReference() async throws {
         let (mapped, snapshots) = try await run(StateSpec.function(runningSum), Self.batches)
         var reference = ReferenceMapWithState(timeoutMs: nil)
