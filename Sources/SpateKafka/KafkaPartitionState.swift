@@ -45,7 +45,7 @@ final class KafkaStateSnapshots: SourceOffsetStore {
         var offsets: [SourcePartition: SourceOffset] = [:]
         for tp in partitions {
             guard let data = try? Data(contentsOf: file(tp)) else { continue }
-            offsets[tp] = SourceOffset(try JSONDecoder().decode(Header.self, from: data).offset)
+            offsets[tp] = SourceOffset(try StateJSON.decoder().decode(Header.self, from: data).offset)
         }
         return offsets
     }
@@ -55,7 +55,7 @@ final class KafkaStateSnapshots: SourceOffsetStore {
         guard let data = try? Data(contentsOf: file(tp)) else { return nil }
         let snapshot: PartitionSnapshot<K, S>
         do {
-            snapshot = try JSONDecoder().decode(PartitionSnapshot<K, S>.self, from: data)
+            snapshot = try StateJSON.decoder().decode(PartitionSnapshot<K, S>.self, from: data)
         } catch {
             throw SpateError.sourceFailed(source: "partitionedUpdateStateByKey", reason:
                 "the state snapshot \(file(tp).path) does not decode as this program's keys and states "
@@ -71,7 +71,7 @@ final class KafkaStateSnapshots: SourceOffsetStore {
         let snapshot = PartitionSnapshot(offset: p.expected, keys: Array(p.states.keys), states: Array(p.states.values))
         do {
             // Written to a temporary file and renamed over the old one: a reader sees one whole snapshot.
-            try JSONEncoder().encode(snapshot).write(to: file(tp), options: .atomic)
+            try StateJSON.encoder().encode(snapshot).write(to: file(tp), options: .atomic)
         } catch {
             // The previous snapshot stays, and it is consistent; a new owner replays more from it.
             logger.error("cannot write a partition state snapshot", metadata: [

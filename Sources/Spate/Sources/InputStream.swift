@@ -139,7 +139,7 @@ final class SourceRecorder<S: StreamSource>: Sendable {
              r.descriptors.merging(r.replays) { cut, _ in cut }.filter { $0.key >= keepFromMs })
         }
         return {
-            let encoder = JSONEncoder()
+            let encoder = StateJSON.encoder()
             return SourceCheckpoint(position: try encoder.encode(position),
                                     batches: try batches.mapValues { try encoder.encode($0) })
         }
@@ -148,7 +148,7 @@ final class SourceRecorder<S: StreamSource>: Sendable {
     /// Restores the position, rebuilds completed batches (history for windows) at once, and schedules the
     /// pending ones to be rebuilt when their time is generated again.
     private func restore(_ checkpoint: SourceCheckpoint, completedMs: Int) async throws {
-        let decoder = JSONDecoder()
+        let decoder = StateJSON.decoder()
         let position: S.Position
         var batches: [(Int, S.Descriptor)] = []
         do {
@@ -186,7 +186,7 @@ final class SourceRecorder<S: StreamSource>: Sendable {
 
     /// Tells the source that the checkpoint `checkpoint` (its own part) is on disk.
     private func written(_ checkpoint: SourceCheckpoint) {
-        let decoder = JSONDecoder()
+        let decoder = StateJSON.decoder()
         guard let position = try? decoder.decode(S.Position.self, from: checkpoint.position) else { return }
         let descriptors = checkpoint.batches.values.compactMap { try? decoder.decode(S.Descriptor.self, from: $0) }
         source.checkpointWritten(position: position, descriptors: descriptors)

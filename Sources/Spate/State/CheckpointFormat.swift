@@ -60,7 +60,7 @@ enum CheckpointFile {
     static let suffix = ".spate"
 
     static func encode(_ data: CheckpointData) throws -> Data {
-        let encoder = JSONEncoder()
+        let encoder = StateJSON.encoder()
         encoder.outputFormatting = [.sortedKeys]
         let payload = try encoder.encode(data)
         var out = Data(magic)
@@ -89,7 +89,7 @@ enum CheckpointFile {
             throw CheckpointError.corrupt(path: path, reason: "checksum mismatch")
         }
         do {
-            return try JSONDecoder().decode(CheckpointData.self, from: payload)
+            return try StateJSON.decoder().decode(CheckpointData.self, from: payload)
         } catch {
             throw CheckpointError.corrupt(path: path, reason: "unreadable payload: \(error)")
         }

@@ -7,7 +7,7 @@ enum DynamicCodable {
         guard let encodable = value as? any Encodable else {
             throw CheckpointError.notCodable(operatorName: operatorName, type: "\(X.self)")
         }
-        return try JSONEncoder().encode(encodable)
+        return try StateJSON.encoder().encode(encodable)
     }
 
     static func decode<X>(_ type: X.Type, from data: Data, operatorName: String) throws -> X {
@@ -16,7 +16,7 @@ enum DynamicCodable {
         }
         let value: any Decodable
         do {
-            value = try JSONDecoder().decode(decodable, from: data)
+            value = try StateJSON.decoder().decode(decodable, from: data)
         } catch {
             throw CheckpointError.unreadableState(operatorName: operatorName, reason: "not \(X.self): \(error)")
         }
