@@ -16,10 +16,14 @@ status=${PIPESTATUS[0]}
 # The dashboard's page in a real headless browser (installs chromium and selenium when missing).
 browser=1
 scripts/browser-test.sh || { status=1; browser=0; }
-# One closing line for the whole run (Swift Testing's tests plus the browser test).
+# Every libFuzzer target for 20 s (Fuzz/, built with -sanitize=fuzzer,address apart from the engine's build).
+fuzz=1
+scripts/fuzz.sh 20 || { status=1; fuzz=0; }
+# One closing line for the whole run (Swift Testing's tests, the browser test and the fuzz run).
 passed=$(grep -cE '^✔ Test .* passed after' .build/test-output.txt || true)
 failed=$(grep -cE '^✘ Test .* failed after' .build/test-output.txt || true)
 if [ "$browser" = 1 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+if [ "$fuzz" = 1 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 if [ "$status" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
 echo "$passed passed, $failed failed"
 exit "$status"
