@@ -100,7 +100,16 @@ public final class ReceiverContext<Element: Sendable>: Sendable {
     func restore(position: Int) throws {
         try log.withLock { log in
             guard let log else { return }
-            let logged = try log.read(position..<log.nextSequence)
+            let end = log.nextSequence
+            if position > end {
+                // The log's tail is gone (not yet on disk at a power cut, a torn segment, a deleted folder): what
+                // it held is lost, but the program goes on from the checkpoint instead of failing every start.
+                logger.error("the write-ahead log ends before the checkpoint's position: records received after the checkpoint are lost, and batches that need earlier records cannot be rebuilt", metadata: [
+                    "logEnd": "\(end)", "checkpointPosition": "\(position)",
+                    "fix": "use storeReliably(_:) in the receiver to fsync what it acknowledges"])
+                try log.skip(to: position)
+            }
+            let logged = try log.read(position..<Swift.max(position, log.nextSequence))
             state.withLock { s in
                 s.buffer = logged
                 s.bufferStartSeq = position

@@ -32,6 +32,18 @@ final class WriteAheadLog<Element: Sendable>: Sendable {
     /// The sequence number the next record gets.
     var nextSequence: Int { state.withLock { $0.nextSeq } }
 
+    /// Moves the next sequence number forward to `sequence` (after a lost tail: numbers a checkpoint already
+    /// gave out are never handed out again); the next append starts a new segment there.
+    func skip(to sequence: Int) throws {
+        try state.withLock { s in
+            guard sequence > s.nextSeq else { return }
+            try s.handle?.handle.close()
+            s.handle = nil
+            s.nextSeq = sequence
+            s.segmentFirst = sequence
+        }
+    }
+
     /// Appends `records`; with `sync`, returns only after they are on disk. Returns their first sequence number.
     @discardableResult
     func append(_ records: [Element], sync: Bool) throws -> Int {
