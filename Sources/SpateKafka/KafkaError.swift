@@ -8,6 +8,8 @@ public enum KafkaError: Error, Sendable, CustomStringConvertible {
     case invalidConfiguration(key: String, reason: String)
     /// A librdkafka call failed.
     case client(operation: String, reason: String)
+    /// `partitionedUpdateStateByKey` could not create its state directory at `path`.
+    case stateDirectoryUnwritable(path: String, reason: String)
     /// Records of a batch were not delivered (the idempotent producer gave up or the flush timed out).
     case deliveryFailed(topic: String, failed: Int, firstError: String)
 
@@ -23,6 +25,9 @@ public enum KafkaError: Error, Sendable, CustomStringConvertible {
             return "invalid Kafka client setting '\(key)': \(reason); fix or remove it in the options' `settings`"
         case let .client(operation, reason):
             return "Kafka \(operation) failed: \(reason)"
+        case let .stateDirectoryUnwritable(path, reason):
+            return "partitionedUpdateStateByKey: cannot create the state directory \(path) (\(reason)): "
+                + "pass a writable stateDirectory that every process of the group shares"
         case let .deliveryFailed(topic, failed, firstError):
             return "\(failed) record(s) to topic '\(topic)' were not delivered (first error: \(firstError)); "
                 + "check that the broker runs and the topic exists"

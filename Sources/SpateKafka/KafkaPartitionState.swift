@@ -31,9 +31,7 @@ final class KafkaStateSnapshots: SourceOffsetStore {
         do {
             try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         } catch {
-            throw SpateError.invalidArgument(
-                "partitionedUpdateStateByKey: cannot create the state directory \(self.directory.path) (\(error)): "
-                    + "pass a writable stateDirectory that every process of the group shares")
+            throw KafkaError.stateDirectoryUnwritable(path: self.directory.path, reason: "\(error)")
         }
     }
 

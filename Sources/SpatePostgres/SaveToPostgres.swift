@@ -16,7 +16,7 @@ extension DStream {
     /// `sink` names this output's claims, as a Structured Streaming query name or checkpoint location names a
     /// query: keep it the same across restarts (a batch re-run after recovery is skipped only because the claim
     /// of the same sink id is found), and give every output writing one table its own (two outputs of one
-    /// program with the same `(connection, table, sink)` throw `SpateError.invalidArgument` here; two
+    /// program with the same `(connection, table, sink)` throw `TableDefinitionError` here; two
     /// connection strings that reach one database are not recognized as one). Two processes writing one table
     /// with the same sink id and no `offsets:` or `version:` claim each other's batches: each batch time is
     /// written by the first to reach it and skipped by the other (the warning says so); give each process its
@@ -63,7 +63,7 @@ extension DStream {
     /// run on threads of their own, off the cooperative pool. A failed write (`TableSinkError`, holding the
     /// `PostgresError`) or a `row` that throws (`TableSinkError.rowFailed`) fails the output, which stops the
     /// context and is rethrown by `awaitTermination()`. Invalid names, and a mode, key or version that does not fit
-    /// the columns, throw `SpateError.invalidArgument` here.
+    /// the columns, throw `TableDefinitionError` here.
     /// ```swift
     /// try clicks.saveToPostgres(
     ///     connection: "host=127.0.0.1 port=5432 user=postgres dbname=spate", table: "clicks", mode: .append,

@@ -38,30 +38,24 @@ package final class TableClaims: StreamingListener {
 
     /// Registers the output `operation` writing `table` of `database` (a path or connection string, as given)
     /// under `sink` (a claim key only when it `claimsBatches`: a versioned upsert or an output storing source
-    /// offsets records no claims); throws `SpateError.invalidArgument` saying what to change when another
+    /// offsets records no claims); throws `TableDefinitionError` saying what to change when another
     /// output of this context holds the same claim key, or when either writes the table in append mode.
     package func register(
         operation: String, database: String, table: String, sink: String, mode: TableWriteMode, claimsBatches: Bool
     ) throws {
         let printable = !sink.unicodeScalars.contains { $0.properties.generalCategory == .control }
         guard !sink.isEmpty, sink.count <= 200, printable else {
-            throw SpateError.invalidArgument(
-                "\(operation): sink id '\(sink)' must be 1 to 200 printable characters, e.g. sink: \"hourly-counts\"")
+            throw TableDefinitionError.invalidSinkID(operation: operation, sink: sink)
         }
         try registry.withLock { r in
             let place = [database, table]
             if let other = r.modes[place], other == .append || mode == .append {
-                throw SpateError.invalidArgument(
-                    "\(operation): another output of this program already writes table \(table) of \(database) "
-                        + "(mode \(other)), and an append table is keyed by (batch_time, seq), so two outputs' rows "
-                        + "collide: write each stream to a table of its own, or union the streams into one output")
+                throw TableDefinitionError.appendTableShared(
+                    operation: operation, database: database, table: table, mode: other)
             }
             guard !claimsBatches || r.keys.insert(Key(database: database, table: table, sink: sink)).inserted else {
-                throw SpateError.invalidArgument(
-                    "\(operation): another output of this program already writes table \(table) of \(database) "
-                        + "with sink id '\(sink)', so each would skip the other's batches as already written: give "
-                        + "each output its own sink: id (a stable name that survives restarts, e.g. sink: "
-                        + "\"hourly-counts\")")
+                throw TableDefinitionError.sinkIDShared(
+                    operation: operation, database: database, table: table, sink: sink)
             }
             r.modes[place] = mode
         }

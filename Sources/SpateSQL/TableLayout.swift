@@ -40,12 +40,12 @@ public struct TableLayout: Sendable, Equatable {
     /// `spate_batches` or `spate_offsets`), the user's columns are unique and avoid `batch_time`/`seq`;
     /// upsert and accumulate have at least one key column, each one of `columns` and not nullable; accumulate's
     /// other columns are all non-nullable integer or real; a `versionColumn` is only for upsert and names a
-    /// non-key, non-nullable integer column. Throws `SpateError.invalidArgument` saying what to change.
+    /// non-key, non-nullable integer column. Throws `TableDefinitionError.invalidLayout` saying what to change.
     public init(
         table: String, mode: TableWriteMode, columns: [TableColumn], keyColumns: [String],
         versionColumn: String? = nil
     ) throws {
-        func bad(_ message: String) -> SpateError { .invalidArgument("table sink '\(table)': \(message)") }
+        func bad(_ message: String) -> TableDefinitionError { .invalidLayout(table: table, reason: message) }
         guard Self.isIdentifier(table) else {
             throw bad("the table name must be letters, digits and '_' (not starting with a digit), e.g. campaign_counts")
         }

@@ -73,7 +73,7 @@ extension DStream {
     /// Registers a database sink's output named `kind(table)` (`kind(table, sink: id)` for a sink id other than
     /// the default): every batch's records mapped by `row` (a throwing `row` fails the output with
     /// `TableSinkError.rowFailed`), then written by `writer`, which claims batches under `sink` when
-    /// `claimsBatches`. Throws `SpateError.invalidArgument` when another output of the context claims `table` of
+    /// `claimsBatches`. Throws `TableDefinitionError` when another output of the context claims `table` of
     /// `database` with the same sink id, or either writes it in append mode (see ``TableClaims``).
     package func save(
         to writer: some TableWriter, kind: String, database: String, table: String, sink: String,

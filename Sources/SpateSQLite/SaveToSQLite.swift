@@ -16,7 +16,7 @@ extension DStream {
     /// `sink` names this output's claims, as a Structured Streaming query name or checkpoint location names a
     /// query: keep it the same across restarts (a batch re-run after recovery is skipped only because the claim
     /// of the same sink id is found), and give every output writing one table its own (two outputs of one
-    /// program with the same `(path, table, sink)` throw `SpateError.invalidArgument` here). Two processes
+    /// program with the same `(path, table, sink)` throw `TableDefinitionError` here). Two processes
     /// writing one table with the same sink id claim each other's batches: each batch time is written by the
     /// first to reach it and skipped by the other (the warning says so); give each process its own sink id, or
     /// use `version:`. Modes:
@@ -41,7 +41,7 @@ extension DStream {
     /// context stops; writes run on SQLite's thread pool (sqlite-nio), off the cooperative pool. A failed write
     /// (`TableSinkError`, holding SQLite's error) or a `row` that throws (`TableSinkError.rowFailed`) fails the
     /// output, which stops the context and is rethrown by `awaitTermination()`. Invalid names, and a mode, key or
-    /// version that does not fit the columns, throw `SpateError.invalidArgument` here.
+    /// version that does not fit the columns, throw `TableDefinitionError` here.
     /// ```swift
     /// try clicks.saveToSQLite(
     ///     path: "out.sqlite", table: "clicks", mode: .append,

@@ -67,7 +67,7 @@ import Testing
         let ssc = StreamingContext(batchInterval: .seconds(1), parallelism: 2, clock: .manual)
         let pairs = ssc.queueStream([[("a", 1)]])
         try pairs.saveToPostgres(connection: Helpers.conninfo, table: "counts", mode: .accumulate)
-        let error = #expect(throws: SpateError.self) {
+        let error = #expect(throws: TableDefinitionError.self) {
             try pairs.saveToPostgres(connection: Helpers.conninfo, table: "counts", mode: .accumulate)
         }
         #expect("\(error.map { "\($0)" } ?? "")".contains("give each output its own sink: id"))

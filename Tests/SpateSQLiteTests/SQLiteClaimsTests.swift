@@ -53,11 +53,11 @@ import Testing
         let ssc = StreamingContext(batchInterval: .seconds(1), parallelism: 2, clock: .manual)
         let pairs = ssc.queueStream([[("a", 1)]])
         try pairs.saveToSQLite(path: "claims.sqlite", table: "counts", mode: .accumulate)
-        let error = #expect(throws: SpateError.self) {
+        let error = #expect(throws: TableDefinitionError.self) {
             try pairs.saveToSQLite(path: "./claims.sqlite", table: "counts", mode: .accumulate)
         }
         #expect("\(error.map { "\($0)" } ?? "")".contains("give each output its own sink: id"))
-        #expect(throws: SpateError.self) { try pairs.saveToSQLite(path: "claims.sqlite", table: "counts", sink: "") }
+        #expect(throws: TableDefinitionError.self) { try pairs.saveToSQLite(path: "claims.sqlite", table: "counts", sink: "") }
         // Another sink id, another table or another file is another claim key; two versioned upserts claim
         // nothing.
         try pairs.saveToSQLite(path: "claims.sqlite", table: "counts", mode: .accumulate, sink: "other")
@@ -70,7 +70,7 @@ import Testing
         }
         // An append table is keyed by (batch_time, seq): a second output's rows would collide with the first's.
         try pairs.saveToSQLite(path: "claims.sqlite", table: "events", mode: .append, sink: "one")
-        let append = #expect(throws: SpateError.self) {
+        let append = #expect(throws: TableDefinitionError.self) {
             try pairs.saveToSQLite(path: "claims.sqlite", table: "events", mode: .append, sink: "two")
         }
         #expect("\(append.map { "\($0)" } ?? "")".contains("an append table is keyed by (batch_time, seq)"))

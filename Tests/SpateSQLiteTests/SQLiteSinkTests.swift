@@ -124,9 +124,9 @@ import Testing
     @Test func invalidNamesThrowAtDefinition() throws {
         let ssc = StreamingContext(batchInterval: .seconds(1), parallelism: 2, clock: .manual)
         let pairs = ssc.queueStream([[("a", 1)]])
-        #expect(throws: SpateError.self) { try pairs.saveToSQLite(path: "x.sqlite", table: "bad name") }
-        #expect(throws: SpateError.self) { try pairs.saveToSQLite(path: "x.sqlite", table: "spate_batches") }
-        #expect(throws: SpateError.self) {
+        #expect(throws: TableDefinitionError.self) { try pairs.saveToSQLite(path: "x.sqlite", table: "bad name") }
+        #expect(throws: TableDefinitionError.self) { try pairs.saveToSQLite(path: "x.sqlite", table: "spate_batches") }
+        #expect(throws: TableDefinitionError.self) {
             try pairs.saveToSQLite(path: "x.sqlite", table: "t", mode: .upsert, columns: [TableColumn("v", .integer)]) {
                 [.integer(Int64($0.1))]
             }

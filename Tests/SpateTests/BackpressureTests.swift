@@ -145,7 +145,7 @@ private func close(_ a: Double?, _ b: Double) -> Bool {
     }
 
     @Test func invalidSettingsSayWhatToChange() throws {
-        #expect(throws: SpateError.self) { try PIDRateEstimator(batchIntervalMilliseconds: 0) }
+        #expect(throws: SpateError.invalidBatchInterval(.zero)) { try PIDRateEstimator(batchIntervalMilliseconds: 0) }
         for (config, field) in [
             (BackpressureConfiguration(proportional: -1), "proportional"),
             (BackpressureConfiguration(integral: -0.2), "integral"),
@@ -157,8 +157,10 @@ private func close(_ a: Double?, _ b: Double) -> Bool {
             do {
                 try config.validate()
                 Issue.record("\(field) should be rejected")
-            } catch let SpateError.invalidArgument(message) {
-                #expect(message.contains("BackpressureConfiguration.\(field)"), "\(message)")
+            } catch let error as SpateError {
+                guard case let .invalidBackpressure(setting, _) = error else { throw error }
+                #expect(setting == field)
+                #expect("\(error)".contains("BackpressureConfiguration.\(field)"), "\(error)")
             }
         }
         #expect(throws: Never.self) { try BackpressureConfiguration(enabled: true).validate() }
@@ -171,9 +173,10 @@ private func close(_ a: Double?, _ b: Double) -> Bool {
         do {
             try await ssc.start()
             Issue.record("start() should reject a negative proportional gain")
-        } catch let SpateError.invalidArgument(message) {
-            #expect(message.contains("proportional"))
-            #expect(message.contains("0 or more"))
+        } catch let error as SpateError {
+            #expect(error == .invalidBackpressure(setting: "proportional", value: -0.5))
+            #expect("\(error)".contains("proportional"))
+            #expect("\(error)".contains("0 or more"))
         }
         #expect(!ssc.isActive)
     }

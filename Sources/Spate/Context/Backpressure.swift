@@ -49,17 +49,13 @@ public struct BackpressureConfiguration: Sendable, Equatable {
         self.minRate = minRate
     }
 
-    /// Checks every value; throws `SpateError.invalidArgument` saying what to change.
+    /// Checks every value; throws `SpateError.invalidBackpressure` naming the setting and what to change.
     public func validate() throws {
         if let maxRatePerSecond, maxRatePerSecond <= 0 {
-            throw SpateError.invalidArgument(
-                "backpressure maxRatePerSecond \(maxRatePerSecond) is not positive: set "
-                    + "BackpressureConfiguration.maxRatePerSecond to 1 or more records per second, or nil for no maximum")
+            throw SpateError.invalidBackpressure(setting: "maxRatePerSecond", value: Double(maxRatePerSecond))
         }
         if let initialRate, initialRate <= 0 {
-            throw SpateError.invalidArgument(
-                "backpressure initialRate \(initialRate) is not positive: set "
-                    + "BackpressureConfiguration.initialRate to 1 or more records per second, or nil for no initial bound")
+            throw SpateError.invalidBackpressure(setting: "initialRate", value: Double(initialRate))
         }
         try PIDRateEstimator.validate(proportional: proportional, integral: integral, derivative: derivative,
                                       minRate: minRate)
@@ -78,15 +74,13 @@ extension StreamingContext {
 
     /// Sets the backpressure settings (Spark's `spark.streaming.backpressure.*` and `receiver.maxRate`).
     ///
-    /// Call it before `start()`; `start()` throws `SpateError.invalidArgument` if a value is invalid (such as
+    /// Call it before `start()`; `start()` throws `SpateError.invalidBackpressure` if a value is invalid (such as
     /// a negative gain). A call after `start()` has no effect and is reported by `awaitTermination()`.
     public func backpressure(_ configuration: BackpressureConfiguration) {
         state.withLock { s in
             // Under the context's lock, so a concurrent start() sees either the old or the new settings.
             guard s.phase == .initialized else {
-                let error = SpateError.invalidArgument(
-                    "backpressure(_:) was called after start(): configure backpressure before calling start()")
-                graph.recordDefinitionError(error)
+                graph.recordDefinitionError(.configuredAfterStart("backpressure(_:)"))
                 return
             }
             rateControl.configuration = configuration

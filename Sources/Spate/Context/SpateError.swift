@@ -12,8 +12,22 @@ public enum SpateError: Error, Sendable, Equatable, CustomStringConvertible {
     case notActive(String)
     /// `advance(by:)` needs the manual clock.
     case manualClockRequired
-    /// A configuration value is invalid.
-    case invalidArgument(String)
+    /// A batch interval is below 1 ms (a `StreamingContext`'s or a `PIDRateEstimator`'s).
+    case invalidBatchInterval(Duration)
+    /// A window length or slide (`what`) is not a multiple of the parent stream's own slide.
+    case durationNotMultipleOfSlide(what: String, milliseconds: Int, slideMilliseconds: Int)
+    /// `rateStream(recordsPerSecond:)` was given a rate of 0 or less.
+    case invalidRate(recordsPerSecond: Int)
+    /// A state timeout (of `operation`, such as `mapWithState`) is not positive.
+    case invalidTimeout(operation: String, timeout: Duration)
+    /// A `BackpressureConfiguration` value (`setting` names its property) is out of range.
+    case invalidBackpressure(setting: String, value: Double)
+    /// A setting (such as `backpressure(_:)`) was changed after `start()`, when it no longer takes effect.
+    case configuredAfterStart(String)
+    /// A recovered `queueStream` lacks the batches its checkpoint needs to replay.
+    case queueBatchesMissing(range: Range<Int>)
+    /// The receiver write-ahead log at `path` could not be created or written.
+    case writeAheadLogFailed(path: String, reason: String)
     /// A source could not bind, connect or read.
     case sourceFailed(source: String, reason: String)
     /// An output operation failed.
@@ -37,12 +51,46 @@ public enum SpateError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(what): the StreamingContext is not running; call start() first (a stopped context cannot restart)"
         case .manualClockRequired:
             return "advance(by:) only works with the manual clock: create the context with clock: .manual"
-        case let .invalidArgument(message):
-            return message
+        case let .invalidBatchInterval(interval):
+            return "batch interval \(interval) is below 1 ms: use a batch interval of at least 1 ms, "
+                + "such as .seconds(1)"
+        case let .durationNotMultipleOfSlide(what, ms, slide):
+            return "\(what) of \(ms) ms is not a multiple of the parent stream's slide (\(slide) ms): "
+                + "use a multiple of \(slide) ms such as \(Swift.max(1, ms / Swift.max(slide, 1)) * slide) ms"
+        case let .invalidRate(rate):
+            return "rateStream(recordsPerSecond: \(rate)): the rate must be positive; "
+                + "use 1 or more records per second, such as rateStream(recordsPerSecond: 100)"
+        case let .invalidTimeout(operation, timeout):
+            return "\(operation): timeout \(timeout) is not positive: use a timeout of at least 1 ms, "
+                + "or no timeout to keep idle keys"
+        case let .invalidBackpressure(setting, value):
+            return "backpressure \(setting) \(value) is invalid: set BackpressureConfiguration.\(setting) to "
+                + Self.backpressureFix(setting)
+        case let .configuredAfterStart(setting):
+            return "\(setting) was called after start(), so it has no effect: call it before start()"
+        case let .queueBatchesMissing(range):
+            return "queueStream: batches \(range.lowerBound)..<\(range.upperBound) are not in the rebuilt queue; "
+                + "create it with the same batches"
+        case let .writeAheadLogFailed(path, reason):
+            return "cannot write the receiver write-ahead log \(path) (\(reason)): check that the checkpoint "
+                + "directory exists, is writable and has free space"
         case let .sourceFailed(source, reason):
             return "source \(source) failed: \(reason)"
         case let .outputFailed(operation, reason):
             return "output operation \(operation) failed: \(reason)"
+        }
+    }
+
+    /// The range a backpressure `setting` must lie in, and its default.
+    private static func backpressureFix(_ setting: String) -> String {
+        switch setting {
+        case "proportional": "a finite value of 0 or more (the default, as Spark's, is 1.0)"
+        case "integral": "a finite value of 0 or more (the default, as Spark's, is 0.2)"
+        case "derivative": "a finite value of 0 or more (the default, as Spark's, is 0.0)"
+        case "minRate": "a finite number of records per second above 0 (the default, as Spark's, is 100)"
+        case "maxRatePerSecond": "1 or more records per second, or nil for no maximum"
+        case "initialRate": "1 or more records per second, or nil for no initial bound"
+        default: "a valid value (see BackpressureConfiguration's documentation)"
         }
     }
 }

@@ -56,8 +56,7 @@ public final class StreamingContext: Sendable {
         self.logger = logger
         self.graph = DStreamGraph(batchIntervalMs: batchIntervalMs, logger: logger)
         if batchInterval.wholeMilliseconds < 1 {
-            graph.recordDefinitionError(.invalidArgument(
-                "batchInterval \(batchInterval) is below 1 ms: use a batch interval of at least 1 ms"))
+            graph.recordDefinitionError(.invalidBatchInterval(batchInterval))
         }
     }
 

@@ -54,9 +54,7 @@ extension DStream {
     ) -> MapWithStateStream<K, V, S, R> where T == (K, V) {
         let timeoutMs = spec.timeoutInterval.map(\.wholeMilliseconds).flatMap { $0 > 0 ? $0 : nil }
         if let timeout = spec.timeoutInterval, timeoutMs == nil {
-            context.recordDefinitionError(.invalidArgument(
-                "mapWithState: timeout \(timeout) is not positive: use a timeout of at least 1 ms, "
-                    + "or no timeout to keep idle keys"))
+            context.recordDefinitionError(.invalidTimeout(operation: "mapWithState", timeout: timeout))
         }
         let snapshots = NodeRef<(K, S)>()
         let initial = spec.initialStates

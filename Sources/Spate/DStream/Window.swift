@@ -33,9 +33,7 @@ extension DStream {
         let lengthMs = try context.checkMultiple(length, "window length")
         let slideMs = try context.checkMultiple(slide ?? context.batchInterval, "window slide")
         for (what, ms) in [("window length", lengthMs), ("window slide", slideMs)] where ms % self.slideMs != 0 {
-            throw SpateError.invalidArgument(
-                "\(what) of \(ms) ms is not a multiple of the parent stream's slide (\(self.slideMs) ms): "
-                    + "use a multiple of \(self.slideMs) ms such as \(Swift.max(1, ms / self.slideMs) * self.slideMs) ms")
+            throw SpateError.durationNotMultipleOfSlide(what: what, milliseconds: ms, slideMilliseconds: self.slideMs)
         }
         return WindowSpec(lengthMs: lengthMs, slideMs: slideMs, parentSlideMs: self.slideMs)
     }

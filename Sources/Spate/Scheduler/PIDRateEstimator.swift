@@ -31,8 +31,8 @@ public struct PIDRateEstimator: Sendable {
 
     /// An estimator for batches of `batchIntervalMilliseconds`.
     ///
-    /// Throws `SpateError.invalidArgument` when the batch interval is not positive, a gain is negative or not
-    /// finite, or `minRate` is not positive.
+    /// Throws `SpateError.invalidBatchInterval` when the batch interval is not positive, and
+    /// `SpateError.invalidBackpressure` when a gain is negative or not finite, or `minRate` is not positive.
     public init(
         batchIntervalMilliseconds: Int,
         proportional: Double = 1.0,
@@ -41,9 +41,7 @@ public struct PIDRateEstimator: Sendable {
         minRate: Double = 100
     ) throws {
         guard batchIntervalMilliseconds > 0 else {
-            throw SpateError.invalidArgument(
-                "PIDRateEstimator batch interval \(batchIntervalMilliseconds) ms is not positive: "
-                    + "use a batch interval of at least 1 ms")
+            throw SpateError.invalidBatchInterval(.milliseconds(batchIntervalMilliseconds))
         }
         try Self.validate(proportional: proportional, integral: integral, derivative: derivative, minRate: minRate)
         self.batchIntervalMilliseconds = batchIntervalMilliseconds
@@ -55,18 +53,13 @@ public struct PIDRateEstimator: Sendable {
 
     /// Checks the gains (finite, 0 or more) and the minimum rate (finite, above 0).
     static func validate(proportional: Double, integral: Double, derivative: Double, minRate: Double) throws {
-        for (name, value, spark) in [("proportional", proportional, "1.0"), ("integral", integral, "0.2"),
-                                     ("derivative", derivative, "0.0")] {
+        for (name, value) in [("proportional", proportional), ("integral", integral), ("derivative", derivative)] {
             guard value.isFinite, value >= 0 else {
-                throw SpateError.invalidArgument(
-                    "backpressure \(name) gain \(value) is invalid: set BackpressureConfiguration.\(name) "
-                        + "to a finite value of 0 or more (the default, as Spark's, is \(spark))")
+                throw SpateError.invalidBackpressure(setting: name, value: value)
             }
         }
         guard minRate.isFinite, minRate > 0 else {
-            throw SpateError.invalidArgument(
-                "backpressure minRate \(minRate) is invalid: set BackpressureConfiguration.minRate to a finite "
-                    + "number of records per second above 0 (the default, as Spark's, is 100)")
+            throw SpateError.invalidBackpressure(setting: "minRate", value: minRate)
         }
     }
 

@@ -87,9 +87,7 @@ struct QueueStreamSource<T: Sendable, Element: Sendable>: StreamSource {
     func replay(_ range: Range<Int>, at time: BatchTime) async throws -> [[Element]] {
         if range.isEmpty { return assemble(nil) }
         guard let records = queue.batches(range) else {
-            throw SpateError.invalidArgument(
-                "queueStream: batches \(range.lowerBound)..<\(range.upperBound) are not in the rebuilt queue; "
-                    + "create it with the same batches")
+            throw SpateError.queueBatchesMissing(range: range)
         }
         return assemble(records)
     }

@@ -25,9 +25,7 @@ final class RateSource: StreamSource {
 
     func start() async throws {
         guard recordsPerSecond > 0 else {
-            throw SpateError.invalidArgument(
-                "rateStream(recordsPerSecond: \(recordsPerSecond)): the rate must be positive; "
-                    + "use 1 or more records per second, such as rateStream(recordsPerSecond: 100)")
+            throw SpateError.invalidRate(recordsPerSecond: recordsPerSecond)
         }
         if !restored.withLock({ $0 }) { emitted.withLock { $0 = 0 } }
     }
@@ -102,7 +100,7 @@ extension StreamingContext {
     ///
     /// Deterministic: the batch at time t holds the values from where the previous batch stopped up to
     /// recordsPerSecond x (t - zero time) / 1000, split into `parallelism` contiguous partitions. A rate of 0
-    /// or less makes `start()` throw `SpateError.invalidArgument`.
+    /// or less makes `start()` throw `SpateError.invalidRate`.
     ///
     /// With backpressure or a maximum rate (`backpressure(_:)`), a batch holds at most the rate bound x batch
     /// interval values: the generator falls behind its nominal schedule, values stay consecutive, none is lost.

@@ -45,6 +45,8 @@ final class WriteAheadLog<Element: Sendable>: Sendable {
     }
 
     /// Appends `records`; with `sync`, returns only after they are on disk. Returns their first sequence number.
+    /// Throws `SpateError.writeAheadLogFailed` (with the segment's path) when the segment cannot be created or
+    /// written.
     @discardableResult
     func append(_ records: [Element], sync: Bool) throws -> Int {
         let payload = try DynamicCodable.encode(records, operatorName: "receiver write-ahead log")
@@ -53,20 +55,27 @@ final class WriteAheadLog<Element: Sendable>: Sendable {
         withUnsafeBytes(of: CRC32.checksum(payload).bigEndian) { frame.append(contentsOf: $0) }
         frame.append(payload)
         return try state.withLock { s in
-            if s.handle == nil {
-                let url = directory.appendingPathComponent("segment-\(s.nextSeq).wal")
-                guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
-                    throw SpateError.invalidArgument("cannot create write-ahead log \(url.path): check the checkpoint directory's permissions")
+            let url = directory.appendingPathComponent("segment-\(s.handle == nil ? s.nextSeq : s.segmentFirst).wal")
+            do {
+                if s.handle == nil {
+                    guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+                        throw SpateError.writeAheadLogFailed(path: url.path, reason: "the file could not be created")
+                    }
+                    s.handle = FileDescriptorBox(handle: try FileHandle(forWritingTo: url))
+                    s.segmentFirst = s.nextSeq
+                    s.segments.append(s.nextSeq)
                 }
-                s.handle = FileDescriptorBox(handle: try FileHandle(forWritingTo: url))
-                s.segmentFirst = s.nextSeq
-                s.segments.append(s.nextSeq)
+                let first = s.nextSeq
+                try s.handle!.handle.write(contentsOf: frame)
+                if sync { try s.handle!.handle.synchronize() }
+                s.nextSeq += records.count
+                return first
+            } catch let error as SpateError {
+                throw error
+            } catch {
+                // Foundation's own file error, kept as the reason beside the segment's path.
+                throw SpateError.writeAheadLogFailed(path: url.path, reason: "\(error)")
             }
-            let first = s.nextSeq
-            try s.handle!.handle.write(contentsOf: frame)
-            if sync { try s.handle!.handle.synchronize() }
-            s.nextSeq += records.count
-            return first
         }
     }
 
