@@ -49,10 +49,14 @@ public final class KafkaStream: Sendable {
         }
     }
 
-    /// Commits `ranges`' end offsets for the stream's consumer group now (Spark's `commitAsync`, but
-    /// synchronous): for programs that commit themselves instead of `KafkaOffsetCommit.afterOutputs`.
-    public func commit(_ ranges: [KafkaOffsetRange]) throws {
-        try source.commit(Dictionary(ranges.map { ($0.topicPartition, $0.untilOffset) }) { a, b in max(a, b) })
+    /// Commits `ranges`' end offsets for the stream's consumer group now (Spark's `commitAsync`; this returns
+    /// once the broker acknowledged): for programs that commit themselves instead of
+    /// `KafkaOffsetCommit.afterOutputs`. librdkafka's commit blocks, so it runs on Spate's blocking pool, never on
+    /// the caller's (cooperative) thread.
+    public func commit(_ ranges: [KafkaOffsetRange]) async throws {
+        let offsets = Dictionary(ranges.map { ($0.topicPartition, $0.untilOffset) }) { a, b in max(a, b) }
+        let source = self.source
+        try await BlockingIO.run { try source.commit(offsets) }
     }
 
     /// The records decoded by `decode`. A record `decode` throws on is dropped, counted in
