@@ -113,7 +113,8 @@ final class SourceRecorder<S: StreamSource>: Sendable {
             r.replays[ms] = nil
             r.descriptors[ms] = descriptor
             r.position = position
-            for key in r.descriptors.keys where key < keep { r.descriptors[key] = nil }
+            // Collect the old keys first: removing while iterating `keys` would copy the whole dictionary.
+            for key in r.descriptors.keys.filter({ $0 < keep }) { r.descriptors[key] = nil }
             r.invalid += invalid
             if !metadata.isEmpty { r.metadata = metadata }
         }
