@@ -13,8 +13,8 @@ extension StreamingContext {
     /// - Parameters:
     ///   - port: the TCP port; 0 picks a free one (read it from `StreamingDashboard.port`).
     ///   - host: the address to listen on; loopback by default. Any other address needs a `token`.
-    ///   - token: a secret every request must carry (`?token=` or `Authorization: Bearer`); the page's URL
-    ///     includes it.
+    ///   - token: a secret every request must carry as `Authorization: Bearer <token>` or in the cookie the page
+    ///     sets when opened as `/#token=<token>` (never in a query string, which logs and history keep).
     /// - Throws: `DashboardError.tokenRequired` for a non-loopback host without a token,
     ///   `DashboardError.serverFailed` when the port cannot be bound.
     public func dashboard(port: Int = 4040, host: String = "127.0.0.1", token: String? = nil) async throws

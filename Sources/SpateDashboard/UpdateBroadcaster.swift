@@ -7,7 +7,8 @@ import Synchronization
 final class UpdateBroadcaster: Sendable {
     /// Frames a client may have waiting before the oldest are dropped.
     static let bufferedFrames = 64
-    private let clients = Mutex<(next: Int, streams: [Int: AsyncStream<ByteBuffer>.Continuation])>((0, [:]))
+    private let clients = Mutex<(next: Int, streams: [Int: AsyncStream<ByteBuffer>.Continuation], finished: Bool)>(
+        (0, [:], false))
     private let dropped = Atomic<Int>(0)
     private let metrics: DashboardMetrics
 
@@ -19,14 +20,21 @@ final class UpdateBroadcaster: Sendable {
     /// Clients connected now.
     var clientCount: Int { clients.withLock { $0.streams.count } }
 
-    /// A new client's stream of frames; it ends when the client is removed or the broadcaster finishes.
+    /// A new client's stream of frames; it ends when the client is removed or the broadcaster finishes. A
+    /// client that subscribes after `finishAll()` (a page reconnecting while the server stops) gets a stream
+    /// that has already ended, so its response completes and the server's graceful shutdown does not wait on it.
     func subscribe() -> (id: Int, frames: AsyncStream<ByteBuffer>) {
         let (stream, continuation) = AsyncStream.makeStream(
             of: ByteBuffer.self, bufferingPolicy: .bufferingNewest(Self.bufferedFrames))
-        let (id, count) = clients.withLock { c -> (Int, Int) in
+        let subscribed = clients.withLock { c -> (id: Int, count: Int)? in
             c.next += 1
+            if c.finished { return nil }
             c.streams[c.next] = continuation
             return (c.next, c.streams.count)
+        }
+        guard let (id, count) = subscribed else {
+            continuation.finish()
+            return (0, stream)
         }
         continuation.onTermination = { [weak self] _ in self?.unsubscribe(id) }
         metrics.recordClients(count)
@@ -55,10 +63,11 @@ final class UpdateBroadcaster: Sendable {
         }
     }
 
-    /// Ends every client's stream (the server is stopping).
+    /// Ends every client's stream, and the stream of every client that subscribes later (the server is
+    /// stopping).
     func finishAll() {
         let all = clients.withLock { c in
-            defer { c.streams = [:] }
+            defer { c.streams = [:]; c.finished = true }
             return Array(c.streams.values)
         }
         for continuation in all { continuation.finish() }

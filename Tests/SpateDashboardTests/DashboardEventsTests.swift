@@ -116,4 +116,30 @@ struct DashboardEventsTests {
         #expect(received.last == "\(total - 1)")
         #expect(broadcaster.clientCount == 0)
     }
+
+    /// A page that reconnects while the dashboard stops (browsers retry an ended event stream) must get an ended
+    /// stream: before the fix it was subscribed after `finishAll()`, never finished, and `stop()` waited on its
+    /// response for ever (seen with the soak's 25 reconnecting stream clients).
+    @Test func aClientSubscribingAfterFinishAllGetsAnEndedStream() async throws {
+        let broadcaster = UpdateBroadcaster(metrics: DashboardMetrics())
+        broadcaster.finishAll()
+        let (_, frames) = broadcaster.subscribe()
+        broadcaster.broadcast(ByteBuffer(string: "late"))
+        #expect(broadcaster.clientCount == 0)
+        // The stream ends by itself (true), rather than staying open until the 5 s timer (false).
+        let endedByItself = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for await _ in frames {}
+                return !Task.isCancelled
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(5))
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        #expect(endedByItself)
+    }
 }
