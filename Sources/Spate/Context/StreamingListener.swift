@@ -20,6 +20,9 @@ public struct BatchInfo: Sendable, CustomStringConvertible {
     public let recordErrors: [String]
     /// Output operations run for this batch, with their durations in milliseconds.
     public let outputOperations: [OutputOperationInfo]
+    /// Records that arrived behind their stream's watermark (`withWatermark`): left out of the event-time
+    /// operators and handed to the stream's `late` stream instead.
+    public internal(set) var lateRecords: Int = 0
     /// Input records a source dropped because they could not be decoded (such as lines that are not valid
     /// UTF-8); the batch went on without them.
     public internal(set) var invalidRecords: Int = 0
@@ -67,6 +70,7 @@ public struct BatchInfo: Sendable, CustomStringConvertible {
             + "processing \(ms(processingDelay)), total \(ms(totalDelay))"
             + (failedRecords > 0 ? ", \(failedRecords) failed records" : "")
             + (invalidRecords > 0 ? ", \(invalidRecords) invalid input records" : "")
+            + (lateRecords > 0 ? ", \(lateRecords) late records" : "")
             + (rateLimit.map { ", rate limit \($0) records/s" } ?? "")
     }
 }

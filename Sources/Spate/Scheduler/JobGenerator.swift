@@ -23,6 +23,7 @@ struct GeneratedBatch: Sendable {
             failedRecords: run?.failedRecords ?? 0, recordErrors: run?.errorSamples ?? [],
             outputOperations: outputs, invalidRecords: invalidRecords, streamIdToRateLimit: rateLimits)
         info.streamIdToMetadata = metadata
+        info.lateRecords = run?.lateRecords ?? 0
         return info
     }
 }

@@ -1,0 +1,34 @@
+/// A record with its event time, in milliseconds since the epoch: what an event-time stream carries between
+/// its operators (so `map` and `filter` keep each record's time), and what an interval join buffers.
+@usableFromInline
+struct Timed<T: Sendable>: Sendable {
+    /// The record's event time.
+    @usableFromInline let time: Int64
+    /// The record.
+    @usableFromInline let record: T
+
+    @inlinable
+    init(time: Int64, record: T) {
+        self.time = time
+        self.record = record
+    }
+}
+
+extension Timed: Codable where T: Codable {}
+
+/// One partition of a `withWatermark` node's batch: the partition's on-time records with their times, its
+/// late records, and the watermark after the batch. The node's batch has one segment per partition, so the
+/// watermark travels, is cached and is forgotten with the records it was computed from.
+@usableFromInline
+struct EventSegment<T: Sendable>: Sendable {
+    /// The records at or after the watermark in force, W(t), with their event times.
+    @usableFromInline var onTime: [Timed<T>] = []
+    /// The records before W(t).
+    @usableFromInline var late: [T] = []
+    /// The largest event time of the partition's records (nil when it has none).
+    @usableFromInline var maxTime: Int64?
+    /// The watermark after the batch, W(t+1) (nil until the first record): the same in every segment.
+    @usableFromInline var watermark: Int64?
+
+    @inlinable init() {}
+}
