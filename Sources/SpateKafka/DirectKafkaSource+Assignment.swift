@@ -62,6 +62,7 @@ extension DirectKafkaSource {
             for tp in revoked { s.next[tp] = nil }
             for tp in added { s.next[tp] = starts[tp] }
             for loss in losses { s.lostFrom[loss.partition] = loss.from }
+            s.lossesToReport += losses
             s.partitions = assigned.partitions
         }
         for loss in losses { loss.report(logger, group: groupID) }

@@ -33,6 +33,8 @@ final class DirectKafkaSource: StreamSource {
         /// Partitions whose records from this offset on were lost (failOnDataLoss off): the next batch's range
         /// as a sink stores it starts there, so the sink takes the skip instead of rewinding to the lost offsets.
         var lostFrom: [KafkaTopicPartition: Int64] = [:]
+        /// Losses found when partitions started (at `start()` or an assignment), for the next batch's metadata.
+        var lossesToReport: [KafkaDataLoss] = []
         /// Batches whose stored ranges start earlier than their read ranges (a skip over lost offsets), by time.
         var storedRanges: [Int: [KafkaOffsetRange]] = [:]
     }
@@ -199,6 +201,7 @@ final class DirectKafkaSource: StreamSource {
             s.partitions = partitions
             s.next = next
             for loss in losses { s.lostFrom[loss.partition] = loss.from }
+            s.lossesToReport += losses
             s.started = true
         }
         for loss in losses { loss.report(logger, group: groupID) }
@@ -293,10 +296,9 @@ final class DirectKafkaSource: StreamSource {
             described["bound"] = "\(bound): " + shortened.map { ranges[$0].topicPartition.description }
                 .joined(separator: " ") + " hold more for the next batches"
         }
-        for loss in losses {
-            loss.report(logger, group: groupID)
-            described[loss.metadata.key] = loss.metadata.value
-        }
+        for loss in losses { loss.report(logger, group: groupID) }
+        let found = state.withLock { s in defer { s.lossesToReport = [] }; return s.lossesToReport }
+        for loss in found + losses { described[loss.metadata.key] = loss.metadata.value }
         state.withLock { s in
             for loss in losses { s.lostFrom[loss.partition] = min(s.lostFrom[loss.partition] ?? loss.from, loss.from) }
             // A sink storing offsets sees the batch start where the stream was before the skip.
