@@ -332,23 +332,6 @@ final class DirectKafkaSource: StreamSource {
         stateSnapshots.withLock { $0 }?.prefetch(ranges.map(\.topicPartition))
     }
 
-    private func brokerAnswered() {
-        let was = state.withLock { s -> Int in defer { s.failedBatches = 0 }; return s.failedBatches }
-        if was > 0 { logger.notice("Kafka broker answers again; reading resumes where it stopped", metadata: ["brokers": "\(brokers)", "failedBatches": "\(was)"]) }
-    }
-
-    /// Backoff: after n failed batches in a row, the next 2^(n-1) - 1 batches (at most 31) skip the broker.
-    private func brokerFailed(_ time: BatchTime, _ error: any Error) {
-        let (n, skip) = state.withLock { s -> (Int, Int) in
-            s.failedBatches += 1
-            s.skipBatches = min(31, (1 << min(s.failedBatches - 1, 5)) - 1)
-            return (s.failedBatches, s.skipBatches)
-        }
-        logger.error("Kafka broker unreachable; the batch reads nothing and no offset is skipped", metadata: [
-            "brokers": "\(brokers)", "batch": "\(time)", "failedBatches": "\(n)", "retryAfterBatches": "\(skip + 1)",
-            "error": "\(error)"])
-    }
-
     /// Records the batch's ranges (and, when a skip over lost offsets makes them differ, the ranges a sink
     /// stores) for `offsetRanges(at:)`, keeping the last `keptRanges` batches.
     private func remember(_ s: inout State, _ ranges: [KafkaOffsetRange], stored: [KafkaOffsetRange]? = nil, at time: BatchTime) {

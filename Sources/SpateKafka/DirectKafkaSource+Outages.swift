@@ -1,7 +1,26 @@
 import Spate
 
-/// Rebuilding a recovered batch from its offset ranges, when the broker may still be down after a restart.
+/// Broker outages: cuts that find no broker back off (and read nothing, skipping no offset), and a recovered
+/// batch waits for its offset ranges to be readable again when the broker is still down after a restart.
 extension DirectKafkaSource {
+    /// Ends the backoff after an outage, logging how many batches it lasted.
+    func brokerAnswered() {
+        let was = state.withLock { s -> Int in defer { s.failedBatches = 0 }; return s.failedBatches }
+        if was > 0 { logger.notice("Kafka broker answers again; reading resumes where it stopped", metadata: ["brokers": "\(brokers)", "failedBatches": "\(was)"]) }
+    }
+
+    /// Backoff: after n failed batches in a row, the next 2^(n-1) - 1 batches (at most 31) skip the broker.
+    func brokerFailed(_ time: BatchTime, _ error: any Error) {
+        let (n, skip) = state.withLock { s -> (Int, Int) in
+            s.failedBatches += 1
+            s.skipBatches = min(31, (1 << min(s.failedBatches - 1, 5)) - 1)
+            return (s.failedBatches, s.skipBatches)
+        }
+        logger.error("Kafka broker unreachable; the batch reads nothing and no offset is skipped", metadata: [
+            "brokers": "\(brokers)", "batch": "\(time)", "failedBatches": "\(n)", "retryAfterBatches": "\(skip + 1)",
+            "error": "\(error)"])
+    }
+
     /// What one attempt at reading a recovered batch gave.
     enum ReplayAttempt: Sendable {
         case read([[KafkaRecord]])
