@@ -55,7 +55,7 @@ func records(_ bytes: [UInt8]) {
 /// Offset ranges as a checkpoint keeps them (JSON), then counted, bounded and checked for lost offsets.
 func ranges(_ bytes: [UInt8]) {
     guard bytes.count > 3 else { return }
-    let decoded = try? StateJSON.decoder().decode([KafkaOffsetRange].self, from: Data(bytes.dropFirst(3)))
+    let decoded = try? JSONDecoder().decode([KafkaOffsetRange].self, from: Data(bytes.dropFirst(3)))
     var ranges = decoded ?? []
     // Ranges straight from the bytes too, since the JSON decoder rarely accepts mutated input.
     var numbers = bytes.dropFirst(3).map { Int64(Int8(bitPattern: $0)) }
@@ -102,8 +102,8 @@ func offsets(_ bytes: [UInt8]) {
         check((a < b) == (x < y), "decimal offsets order as numbers", bytes)
     }
     if let x = a.int64Value { check(SourceOffset(x).int64Value == x, "an offset's text form reads back", bytes) }
-    let encoded = try? StateJSON.encoder().encode([a, b])
-    if let encoded, let back = try? StateJSON.decoder().decode([SourceOffset].self, from: encoded) {
+    let encoded = try? JSONEncoder().encode([a, b])
+    if let encoded, let back = try? JSONDecoder().decode([SourceOffset].self, from: encoded) {
         check(back == [a, b], "offsets survive a checkpoint", bytes)
     }
 }

@@ -52,6 +52,8 @@ import Testing
             for (values, commit) in [(["a1", "a2"], false), (["c1", "c2"], true), (["a3"], false), (["c3"], true)] {
                 try producer.beginTransaction()
                 for v in values { try producer.send(ProducerRecord(topic: topic, value: Array(v.utf8)), tracker: tracker) }
+                // In the log before the end (an abort would otherwise drop records librdkafka has not sent yet).
+                try producer.flush(timeoutMs: 10_000)
                 try producer.endTransaction(commit: commit, timeoutMs: 10_000)
             }
             producer.close(timeoutMs: 5_000)
