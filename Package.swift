@@ -92,7 +92,10 @@ let package = Package(
             name: "CRdKafka", path: "Sources/CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
         .target(
             name: "SpateKafka",
-            dependencies: ["Spate", "CRdKafka", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "Spate", "CRdKafka", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]),
         .testTarget(name: "SpateKafkaTests", dependencies: ["SpateKafka", "Spate"]),
         .executableTarget(
             name: "KafkaWordCount", dependencies: ["Spate", "SpateKafka"], path: "Examples/KafkaWordCount"),
@@ -119,6 +122,10 @@ let package = Package(
             ],
             path: "Examples/KafkaCampaignCounts"),
         .testTarget(name: "ExactlyOnceTests", dependencies: ["SpateKafka", "SpatePostgres", "Spate"]),
+        // The dead-letter pipeline ExactlyOnceTests kill with SIGKILL at chosen points.
+        .executableTarget(
+            name: "KafkaDeadLetterProbe", dependencies: ["Spate", "SpateKafka", "SpatePostgres"],
+            path: "Tests/KafkaDeadLetterProbe"),
         .executableTarget(name: "KafkaMockCluster", dependencies: ["CRdKafka"], path: "Tests/KafkaMockCluster"),
     ],
     swiftLanguageModes: [.v6]

@@ -42,6 +42,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "DashboardRoutes"),
+        .executableTarget(
+            name: "FuzzKafkaRecords",
+            dependencies: [
+                "FuzzerDriver", .product(name: "Spate", package: "spate"), .product(name: "SpateKafka", package: "spate"),
+            ],
+            path: "KafkaRecords"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -12,7 +12,7 @@ import Synchronization
 final class DirectKafkaSource: StreamSource {
     typealias Element = KafkaRecord
 
-    private struct State {
+    struct State {
         /// Every partition read, in Spate partition order.
         var partitions: [KafkaTopicPartition] = []
         /// The next offset to read per partition (the checkpointed position).
@@ -26,6 +26,17 @@ final class DirectKafkaSource: StreamSource {
         var skipBatches = 0
         /// The consumer-group assignment generation `partitions` reflects (consumer-group mode).
         var generation = 0
+        /// Set once `start()` found the partitions: a replay that gives up then stops the context itself.
+        var started = false
+        /// Set once the stream stopped the context (data loss, a replay that gave up): cuts read nothing more.
+        var failed = false
+        /// Partitions whose records from this offset on were lost (failOnDataLoss off): the next batch's range
+        /// as a sink stores it starts there, so the sink takes the skip instead of rewinding to the lost offsets.
+        var lostFrom: [KafkaTopicPartition: Int64] = [:]
+        /// Losses found when partitions started (at `start()` or an assignment), for the next batch's metadata.
+        var lossesToReport: [KafkaDataLoss] = []
+        /// Batches whose stored ranges start earlier than their read ranges (a skip over lost offsets), by time.
+        var storedRanges: [Int: [KafkaOffsetRange]] = [:]
     }
 
     let brokers: String
@@ -34,25 +45,33 @@ final class DirectKafkaSource: StreamSource {
     let options: KafkaStreamOptions
     let batchIntervalMs: Int
     /// The fetching consumer, or why librdkafka refused to create it (reported by `start()`).
-    private let client: Result<RdKafkaConsumer, KafkaError>
+    let client: Result<RdKafkaConsumer, KafkaError>
+    /// The dead-letter topic's producer of the stream's `decoded` records, closed with the stream.
+    let deadLetters: KafkaDeadLetters?
     /// The group member holding this process's share of the partitions (consumer-group mode only).
-    private let groupMember: Result<RdKafkaGroupMember, KafkaError>?
+    let groupMember: Result<RdKafkaGroupMember, KafkaError>?
     /// Offsets that take precedence over `options.startingOffsets`: a partition-scoped state's snapshots.
-    private let stateOffsets = Mutex<(any SourceOffsetStore)?>(nil)
+    let stateSnapshots = Mutex<KafkaStateSnapshots?>(nil)
+    /// Stops the context with an error (set by `directKafkaStream`; weak on the context).
+    private let failContext = Mutex<(@Sendable (any Error) -> Void)?>(nil)
     let logger: Logger
-    private let state = Mutex(State())
+    let state = Mutex(State())
+    let bound: KafkaBatchBound
     static let keptRanges = 512
 
     init(
         brokers: String, topics: [String], groupID: String, options: KafkaStreamOptions, batchIntervalMs: Int,
-        logger: Logger
+        deadLetters: KafkaDeadLetters?, logger: Logger
     ) {
+        self.deadLetters = deadLetters
         self.brokers = brokers
         self.topics = topics
         self.groupID = groupID
         self.options = options
         self.batchIntervalMs = batchIntervalMs
         self.logger = logger
+        bound = KafkaBatchBound(maxRecordsPerPartition: options.maxRecordsPerPartition,
+                                maxRatePerPartition: options.maxRatePerPartition, batchIntervalMs: batchIntervalMs)
         client = Self.create("consumer creation") {
             try RdKafkaConsumer(brokers: brokers, groupID: groupID, settings: options.settings)
         }
@@ -72,9 +91,21 @@ final class DirectKafkaSource: StreamSource {
         }
     }
 
-    /// Makes `store`'s offsets (a partition-scoped state's snapshots) the starting point of every partition
-    /// it holds one for; set while the program is built, before `start()`.
-    func preferOffsets(from store: any SourceOffsetStore) { stateOffsets.withLock { $0 = store } }
+    /// Makes `snapshots`' offsets (a partition-scoped state's) the starting point of every partition it holds
+    /// one for, and has the stream read them ahead of the batches that load them; set while the program is
+    /// built, before `start()`.
+    func preferOffsets(from snapshots: KafkaStateSnapshots) { stateSnapshots.withLock { $0 = snapshots } }
+
+    /// Lets the stream stop its context when it cannot go on (data loss, a recovered batch that cannot be read).
+    func onFailure(_ fail: @escaping @Sendable (any Error) -> Void) { failContext.withLock { $0 = fail } }
+
+    /// Stops the context with `error`, once; later cuts read nothing.
+    func fail(_ error: KafkaError) {
+        let first = state.withLock { s -> Bool in defer { s.failed = true }; return !s.failed }
+        guard first else { return }
+        logger.error("kafkaStream stops the context", metadata: ["group": "\(groupID)", "error": "\(error)"])
+        failContext.withLock { $0 }?(error)
+    }
 
     /// Commits `offsets` for the group: as the group member in consumer-group mode (a coordinator accepts
     /// commits of a group with members only from a member), else from the fetching consumer.
@@ -90,6 +121,8 @@ final class DirectKafkaSource: StreamSource {
             for (tp, offset) in offsets where s.partitions.contains(tp) && s.next[tp] != offset {
                 moved.append("\(tp)@\(s.next[tp] ?? -1)->\(offset)")
                 s.next[tp] = offset
+                // The next cut checks the offset against the log again.
+                s.lostFrom[tp] = nil
             }
             return moved
         }
@@ -102,7 +135,7 @@ final class DirectKafkaSource: StreamSource {
     /// The consumer; throws the creation error when librdkafka refused the settings.
     var consumer: RdKafkaConsumer { get throws { try client.get() } }
 
-    private var timeoutMs: Int32 { Int32(clamping: Int(options.connectTimeout / .milliseconds(1))) }
+    var timeoutMs: Int32 { Int32(clamping: Int(options.connectTimeout / .milliseconds(1))) }
 
     var name: String { "kafkaStream" }
     var isRateLimited: Bool { true }
@@ -115,6 +148,7 @@ final class DirectKafkaSource: StreamSource {
     }
 
     private func startNow() throws {
+        try stateSnapshots.withLock { $0 }?.prepare()
         let consumer: RdKafkaConsumer
         do { consumer = try self.consumer } catch {
             throw SpateError.sourceFailed(source: "kafkaStream", reason: "\(error)")
@@ -140,68 +174,62 @@ final class DirectKafkaSource: StreamSource {
                 throw SpateError.sourceFailed(source: "kafkaStream", reason: "\(error)")
             }
             logger.info("kafkaStream joined its consumer group; partitions come with the group's assignment",
-                        metadata: ["brokers": "\(brokers)", "group": "\(groupID)", "topics": "\(topics)"])
+                        metadata: ["brokers": "\(brokers)", "group": "\(groupID)", "topics": "\(topics)",
+                                   "bound": "\(bound)"])
+            state.withLock { $0.started = true }
             return
         }
         let partitions = topics.flatMap { t in (0..<counts[t]!).map { KafkaTopicPartition(topic: t, partition: $0) } }
         let (restored, known) = state.withLock { ($0.restored, $0.next) }
         var next: [KafkaTopicPartition: Int64] = [:]
+        var losses: [KafkaDataLoss] = []
         do {
             if restored {
+                // A checkpoint's offsets that retention deleted meanwhile are found by the first cut.
                 let low = try consumer.offsets(partitions, latest: false, timeoutMs: timeoutMs)
                 for tp in partitions { next[tp] = known[tp] ?? low[tp] ?? 0 }
             } else {
-                next = try startingOffsets(partitions)
+                (next, losses) = try startingOffsets(partitions)
             }
         } catch {
             throw SpateError.sourceFailed(source: "kafkaStream", reason: "\(error)")
         }
+        if options.failOnDataLoss, let loss = losses.first {
+            throw SpateError.sourceFailed(source: "kafkaStream", reason: loss.error.description)
+        }
         state.withLock { s in
             s.partitions = partitions
             s.next = next
+            for loss in losses { s.lostFrom[loss.partition] = loss.from }
+            s.lossesToReport += losses
+            s.started = true
         }
+        for loss in losses { loss.report(logger, group: groupID) }
         logger.info("kafkaStream started", metadata: [
-            "brokers": "\(brokers)", "group": "\(groupID)",
+            "brokers": "\(brokers)", "group": "\(groupID)", "bound": "\(bound)",
             "from": "\(partitions.map { "\($0)@\(next[$0]!)" }.joined(separator: " "))"])
     }
 
-    /// Leaves the consumer group (consumer-group mode), so the others take the partitions at once.
+    /// Leaves the consumer group (consumer-group mode), so the others take the partitions at once, closes the
+    /// librdkafka clients (flushing the dead letters) and writes the partition-scoped state's pending
+    /// snapshots, on the blocking pool.
+    /// A batch still in progress finishes its fetch first (the client's lock); later cuts read nothing.
     func stop(graceful: Bool) async {
-        if let member = try? groupMember?.get() {
-            _ = try? await BlockingIO.run { member.close() }
-            logger.info("kafkaStream left its consumer group", metadata: ["group": "\(groupID)"])
+        let member = try? groupMember?.get(), consumer = try? client.get()
+        let snapshots = stateSnapshots.withLock { $0 }
+        _ = try? await BlockingIO.run { [deadLetters] in
+            member?.close()
+            consumer?.close()
+            deadLetters?.close()
+            snapshots?.writePending()
         }
-    }
-
-    private func startingOffsets(_ partitions: [KafkaTopicPartition]) throws -> [KafkaTopicPartition: Int64] {
-        let consumer = try self.consumer
-        var given: [KafkaTopicPartition: Int64] = [:]
-        var latest = false  // partitions with no given offset start at the end instead of the beginning
-        switch options.startingOffsets {
-        case .committed: given = try consumer.committed(partitions, timeoutMs: timeoutMs)
-        case let .specific(offsets): given = offsets
-        case let .stored(store): given = try store.storedOffsets(group: groupID, partitions: partitions).kafkaOffsets
-        case .earliest: break
-        case .latest: latest = true
-        }
-        if let store = stateOffsets.withLock({ $0 }) {
-            // A partition-scoped state's snapshot wins: its state holds every record before its offset.
-            given.merge(try store.storedOffsets(group: groupID, partitions: partitions).kafkaOffsets) { _, snapshot in snapshot }
-        }
-        var next: [KafkaTopicPartition: Int64] = [:]
-        let lows = try consumer.offsets(partitions, latest: false, timeoutMs: timeoutMs)
-        let highs = try consumer.offsets(partitions, latest: true, timeoutMs: timeoutMs)
-        for tp in partitions {
-            let low = lows[tp] ?? 0, high = highs[tp] ?? 0
-            next[tp] = given[tp].map { min(max($0, low), high) } ?? (latest ? high : low)
-        }
-        return next
+        if member != nil { logger.info("kafkaStream left its consumer group", metadata: ["group": "\(groupID)"]) }
     }
 
     // MARK: batches
 
     /// Reads the batch for `time` on the blocking pool; its metadata holds each partition's offset range and
-    /// lag (records left after the batch).
+    /// lag (records left after the batch), the bound when it bit, and offsets lost to retention.
     func cut(at time: BatchTime, limit: Int?) async -> SourceBatch<KafkaRecord, [KafkaOffsetRange]> {
         do {
             return try await BlockingIO.run { [self] in cutNow(time, limit: limit) }
@@ -214,15 +242,16 @@ final class DirectKafkaSource: StreamSource {
     private func cutNow(_ time: BatchTime, limit: Int?) -> SourceBatch<KafkaRecord, [KafkaOffsetRange]> {
         refreshAssignment()
         let (partitions, next, skip) = state.withLock { s -> ([KafkaTopicPartition], [KafkaTopicPartition: Int64], Bool) in
-            let skip = s.skipBatches > 0
-            if skip { s.skipBatches -= 1 }
+            let skip = s.skipBatches > 0 || s.failed
+            if s.skipBatches > 0 { s.skipBatches -= 1 }
             return (s.partitions, s.next, skip)
         }
         var ranges = partitions.map {
             KafkaOffsetRange(topic: $0.topic, partition: $0.partition, fromOffset: next[$0] ?? 0, untilOffset: next[$0] ?? 0)
         }
         var latest: [KafkaTopicPartition: Int64] = [:]
-        if !skip, !partitions.isEmpty {
+        var losses: [KafkaDataLoss] = [], shortened: [Int] = []
+        if !skip, !partitions.isEmpty, !((try? consumer.isClosed) ?? true) {
             do {
                 var lag: [Int64] = []
                 let consumer = try self.consumer
@@ -231,16 +260,20 @@ final class DirectKafkaSource: StreamSource {
                 latest = highs
                 for (i, tp) in partitions.enumerated() {
                     let low = lows[tp] ?? 0, high = highs[tp] ?? 0
-                    if ranges[i].fromOffset < low {
-                        logger.warning("offsets were deleted from the log before they were read (retention); skipping to the first one left",
-                                       metadata: ["partition": "\(tp)", "from": "\(ranges[i].fromOffset)", "first": "\(low)"])
+                    if let loss = KafkaDataLoss.check(tp, next: ranges[i].fromOffset, low: low) {
+                        losses.append(loss)
                         ranges[i].fromOffset = low
                     }
                     ranges[i].untilOffset = max(ranges[i].fromOffset, high)
                     lag.append(ranges[i].count)
                 }
-                bound(&ranges, lag: lag, allowance: limit)
                 brokerAnswered()
+                if options.failOnDataLoss, let loss = losses.first {
+                    // Nothing is read or skipped: the context stops with the loss and its fix.
+                    fail(loss.error)
+                    return SourceBatch(partitions: partitions.map { _ in [] }, descriptor: position)
+                }
+                shortened = bound.apply(&ranges, lag: lag, allowance: limit)
             } catch {
                 ranges = ranges.map { var r = $0; r.untilOffset = r.fromOffset; return r }
                 brokerFailed(time, error)
@@ -256,73 +289,35 @@ final class DirectKafkaSource: StreamSource {
         }
         var described: [String: String] = [:]
         for r in ranges {
-            let lag = latest[r.topicPartition].map { "\(max(0, $0 - r.untilOffset))" } ?? "unknown"
+            let lag = latest[r.topicPartition].map { "\(max(0, $0 &- r.untilOffset))" } ?? "unknown"
             described["\(r.topic)-\(r.partition)"] = "offsets \(r.fromOffset)..<\(r.untilOffset), lag \(lag)"
         }
-        state.withLock { s in
-            for r in ranges { s.next[r.topicPartition] = r.untilOffset }
-            remember(&s, ranges, at: time)
+        if !shortened.isEmpty {
+            described["bound"] = "\(bound): " + shortened.map { ranges[$0].topicPartition.description }
+                .joined(separator: " ") + " hold more for the next batches"
         }
-        return SourceBatch(partitions: parts, descriptor: ranges, metadata: described)
-    }
-
-    /// Bounds every range by maxRatePerPartition x interval and splits a backpressure allowance over the
-    /// partitions in proportion to their lag, as Spark's DirectKafkaInputDStream does.
-    /// Consumer-group mode: serves the group protocol and takes the current assignment. Partitions newly
-    /// assigned start from the starting offsets (asked now, so they include what the previous owner stored);
-    /// revoked ones are dropped; kept ones go on where they were.
-    private func refreshAssignment() {
-        guard let member = try? groupMember?.get() else { return }
-        let assigned = member.poll()
-        let (generation, current) = state.withLock { ($0.generation, $0.partitions) }
-        guard assigned.generation != generation else { return }
-        let added = assigned.partitions.filter { !current.contains($0) }
-        let revoked = current.filter { !assigned.partitions.contains($0) }
-        var starts: [KafkaTopicPartition: Int64] = [:]
-        if !added.isEmpty {
-            do {
-                starts = try startingOffsets(added)
-            } catch {
-                // Left for the next batch: the generation stays unseen, so the next cut tries again.
-                logger.error("cannot find the starting offsets of newly assigned partitions; retrying next batch",
-                             metadata: ["group": "\(groupID)", "partitions": "\(added)", "error": "\(error)"])
-                return
+        for loss in losses { loss.report(logger, group: groupID) }
+        let found = state.withLock { s in defer { s.lossesToReport = [] }; return s.lossesToReport }
+        for loss in found + losses { described[loss.metadata.key] = loss.metadata.value }
+        state.withLock { s in
+            for loss in losses { s.lostFrom[loss.partition] = min(s.lostFrom[loss.partition] ?? loss.from, loss.from) }
+            // A sink storing offsets sees the batch start where the stream was before the skip.
+            var stored = ranges
+            for i in stored.indices {
+                if let from = s.lostFrom.removeValue(forKey: stored[i].topicPartition) { stored[i].fromOffset = from }
             }
+            for r in ranges { s.next[r.topicPartition] = r.untilOffset }
+            remember(&s, ranges, stored: stored, at: time)
         }
-        state.withLock { s in
-            s.generation = assigned.generation
-            for tp in revoked { s.next[tp] = nil }
-            for tp in added { s.next[tp] = starts[tp] }
-            s.partitions = assigned.partitions
-        }
-        logger.notice("consumer group assignment changed", metadata: [
-            "group": "\(groupID)", "partitions": "\(assigned.partitions.map(\.description).joined(separator: " "))",
-            "added": "\(added.map { "\($0)@\(starts[$0] ?? -1)" }.joined(separator: " "))",
-            "revoked": "\(revoked.map(\.description).joined(separator: " "))"])
+        prefetchSnapshots(ranges)
+        return SourceBatch(partitions: parts, descriptor: ranges, metadata: described)
     }
 
     /// The partitions this process reads now (all of them, or its consumer-group share).
     var assignedPartitions: [KafkaTopicPartition] { state.withLock { $0.partitions } }
 
-    private func bound(_ ranges: inout [KafkaOffsetRange], lag: [Int64], allowance: Int?) {
-        var limits = [Int64?](repeating: nil, count: ranges.count)
-        if let rate = options.maxRatePerPartition {
-            let perBatch = max(1, Int64(rate) * Int64(batchIntervalMs) / 1000)
-            limits = limits.map { _ in perBatch }
-        }
-        if let total = allowance {
-            let totalLag = lag.reduce(0, +)
-            for i in ranges.indices where totalLag > 0 {
-                let share = max(1, Int64((Double(total) * Double(lag[i]) / Double(totalLag)).rounded()))
-                limits[i] = min(limits[i] ?? .max, share)
-            }
-        }
-        for i in ranges.indices {
-            if let limit = limits[i] { ranges[i].untilOffset = min(ranges[i].untilOffset, ranges[i].fromOffset + limit) }
-        }
-    }
-
-    private func fetch(_ ranges: [KafkaOffsetRange]) -> ([[KafkaRecord]], [Int64]) {
+    /// Reads `ranges` (on the blocking pool); returns each range's records and the offset it reached.
+    func fetch(_ ranges: [KafkaOffsetRange]) -> ([[KafkaRecord]], [Int64]) {
         guard let consumer = try? self.consumer else { return (ranges.map { _ in [] }, ranges.map(\.fromOffset)) }
         let result = consumer.fetch(ranges, deadline: .now + options.fetchTimeout)
         if let error = result.lastError {
@@ -331,43 +326,28 @@ final class DirectKafkaSource: StreamSource {
         return (result.records, result.reached)
     }
 
-    private func brokerAnswered() {
-        let was = state.withLock { s -> Int in defer { s.failedBatches = 0 }; return s.failedBatches }
-        if was > 0 { logger.notice("Kafka broker answers again; reading resumes where it stopped", metadata: ["brokers": "\(brokers)", "failedBatches": "\(was)"]) }
+    /// Has the partition-scoped state's snapshots of the batch's partitions read now, on the blocking pool, so
+    /// the batch that takes a partition over loads its state from memory.
+    func prefetchSnapshots(_ ranges: [KafkaOffsetRange]) {
+        stateSnapshots.withLock { $0 }?.prefetch(ranges.map(\.topicPartition))
     }
 
-    /// Backoff: after n failed batches in a row, the next 2^(n-1) - 1 batches (at most 31) skip the broker.
-    private func brokerFailed(_ time: BatchTime, _ error: any Error) {
-        let (n, skip) = state.withLock { s -> (Int, Int) in
-            s.failedBatches += 1
-            s.skipBatches = min(31, (1 << min(s.failedBatches - 1, 5)) - 1)
-            return (s.failedBatches, s.skipBatches)
-        }
-        logger.error("Kafka broker unreachable; the batch reads nothing and no offset is skipped", metadata: [
-            "brokers": "\(brokers)", "batch": "\(time)", "failedBatches": "\(n)", "retryAfterBatches": "\(skip + 1)",
-            "error": "\(error)"])
-    }
-
-    private func remember(_ s: inout State, _ ranges: [KafkaOffsetRange], at time: BatchTime) {
+    /// Records the batch's ranges (and, when a skip over lost offsets makes them differ, the ranges a sink
+    /// stores) for `offsetRanges(at:)`, keeping the last `keptRanges` batches.
+    private func remember(_ s: inout State, _ ranges: [KafkaOffsetRange], stored: [KafkaOffsetRange]? = nil, at time: BatchTime) {
         s.ranges[time.milliseconds] = ranges
-        if s.ranges.count > Self.keptRanges, let oldest = s.ranges.keys.min() { s.ranges[oldest] = nil }
+        s.storedRanges[time.milliseconds] = stored == ranges ? nil : stored
+        if s.ranges.count > Self.keptRanges, let oldest = s.ranges.keys.min() {
+            s.ranges[oldest] = nil
+            s.storedRanges[oldest] = nil
+        }
     }
 
-    func replay(_ ranges: [KafkaOffsetRange], at time: BatchTime) async throws -> [[KafkaRecord]] {
-        var delay = Duration.milliseconds(100)
-        for attempt in 1...6 {
-            let (parts, read) = try await BlockingIO.run { [self] in fetch(ranges) }
-            if zip(read, ranges).allSatisfy({ $0 >= $1.untilOffset }) {
-                state.withLock { remember(&$0, ranges, at: time) }
-                return parts
-            }
-            logger.warning("cannot yet read a recovered batch's offsets; retrying", metadata: [
-                "batch": "\(time)", "attempt": "\(attempt)", "brokers": "\(brokers)"])
-            try await Task.sleep(for: delay)
-            delay *= 2
-        }
-        throw KafkaError.client(operation: "replay of batch \(time)", reason: "offsets \(ranges) could not be read from \(brokers)")
-    }
+    /// Records a recovered batch's ranges once its records were read again.
+    func remember(_ ranges: [KafkaOffsetRange], at time: BatchTime) { state.withLock { remember(&$0, ranges, at: time) } }
+
+    /// Whether `start()` found the partitions (replays before it are part of the context's own start).
+    var isStarted: Bool { state.withLock { $0.started } }
 
     /// The next offset of every partition read, as empty ranges.
     var position: [KafkaOffsetRange] {
@@ -394,4 +374,10 @@ final class DirectKafkaSource: StreamSource {
 
     /// The offset ranges of the batch at `time` (nil when it is not, or no longer, known).
     func offsetRanges(at time: BatchTime) -> [KafkaOffsetRange]? { state.withLock { $0.ranges[time.milliseconds] } }
+
+    /// The offset ranges a sink stores with the batch at `time`: its ranges, except that a partition whose
+    /// stream skipped offsets lost to retention starts where the stream was before the skip.
+    func storedRanges(at time: BatchTime) -> [KafkaOffsetRange]? {
+        state.withLock { $0.storedRanges[time.milliseconds] ?? $0.ranges[time.milliseconds] }
+    }
 }

@@ -23,6 +23,20 @@ public enum KafkaAdmin {
         let client = try RdKafkaProducer(brokers: brokers, settings: settings)
         try client.deleteTopic(topic, timeoutMs: timeout.kafkaTimeoutMilliseconds)
     }
+
+    /// Deletes every record of `topic`'s partitions before the given offsets (`partition -> offset`), as
+    /// retention does (Kafka's DeleteRecords; `kafka-delete-records.sh`): the partitions' first offsets move
+    /// there, and records before them can no longer be read. `settings` as for `createTopic`. Throws
+    /// `KafkaError` when the broker does not answer within `timeout` or refuses (an offset past the end).
+    public static func deleteRecords(
+        _ topic: String, before offsets: [Int: Int64], brokers: String, timeout: Duration = .seconds(10),
+        settings: [String: String] = [:]
+    ) throws {
+        let client = try RdKafkaProducer(brokers: brokers, settings: settings)
+        try client.deleteRecords(
+            Dictionary(uniqueKeysWithValues: offsets.map { (KafkaTopicPartition(topic: topic, partition: $0.key), $0.value) }),
+            timeoutMs: timeout.kafkaTimeoutMilliseconds)
+    }
 }
 
 extension Duration {

@@ -1,3 +1,5 @@
+import Spate
+
 /// Errors of the Kafka connector; each message says what to change.
 public enum KafkaError: Error, Sendable, CustomStringConvertible {
     /// No broker answered at `brokers` within the timeout.
@@ -12,6 +14,11 @@ public enum KafkaError: Error, Sendable, CustomStringConvertible {
     case stateDirectoryUnwritable(path: String, reason: String)
     /// Records of a batch were not delivered (the idempotent producer gave up or the flush timed out).
     case deliveryFailed(topic: String, failed: Int, firstError: String)
+    /// The offsets `from ..< firstAvailable` of `partition` were deleted (retention, DeleteRecords) before the
+    /// stream read them, and `failOnDataLoss` is set.
+    case dataLost(partition: KafkaTopicPartition, from: Int64, firstAvailable: Int64)
+    /// A recovered batch's records could not be read within `replayTimeout` (the broker stayed away).
+    case replayFailed(batch: BatchTime, ranges: [KafkaOffsetRange], waited: Duration, reason: String)
 
     public var description: String {
         switch self {
@@ -31,6 +38,15 @@ public enum KafkaError: Error, Sendable, CustomStringConvertible {
         case let .deliveryFailed(topic, failed, firstError):
             return "\(failed) record(s) to topic '\(topic)' were not delivered (first error: \(firstError)); "
                 + "check that the broker runs and the topic exists"
+        case let .dataLost(partition, from, first):
+            return "offsets \(from)..<\(first) of \(partition) (\(first &- from) records) were deleted by retention "
+                + "before they were read: raise the topic's retention (retention.ms / retention.bytes) or read faster; "
+                + "to go on without them, set KafkaStreamOptions.failOnDataLoss = false (the loss is then counted "
+                + "and logged)"
+        case let .replayFailed(batch, ranges, waited, reason):
+            return "the recovered batch \(batch) could not read its records \(ranges.map(\.description).joined(separator: ", ")) "
+                + "within \(waited) (\(reason)): start the broker and restart the program (nothing was skipped), or "
+                + "raise KafkaStreamOptions.replayTimeout"
         }
     }
 }

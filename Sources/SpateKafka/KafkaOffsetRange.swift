@@ -54,8 +54,12 @@ extension SourceOffsetRange {
         set { until = SourceOffset(newValue) }
     }
 
-    /// How many offsets the range spans (the record count, unless the log has gaps such as transaction markers).
-    public var count: Int64 { untilOffset - fromOffset }
+    /// How many offsets the range spans (the record count, unless the log has gaps such as transaction markers);
+    /// saturated, never a trap, for offsets as far apart as a corrupt checkpoint can put them.
+    public var count: Int64 {
+        let (difference, overflow) = untilOffset.subtractingReportingOverflow(fromOffset)
+        return overflow ? (untilOffset > fromOffset ? .max : .min) : difference
+    }
 }
 
 extension Dictionary where Key == SourcePartition, Value == SourceOffset {

@@ -17,67 +17,6 @@ public struct KafkaKeyedState<K: Sendable, S: Sendable>: Sendable {
     public var offset: Int64
 }
 
-/// The snapshots of a partition-scoped state, one file per Kafka partition in a directory every process of
-/// the consumer group reaches (`<directory>/<group>/<topic>-<partition>.json`): the partition's offset and
-/// its keys' states at that offset. Also the stream's offset store: a partition assigned to a process starts
-/// at its snapshot's offset, so state and position always agree.
-final class KafkaStateSnapshots: SourceOffsetStore {
-    let directory: URL
-    let logger: Logger
-
-    init(directory: String, group: String, logger: Logger) throws {
-        self.directory = URL(fileURLWithPath: directory).appendingPathComponent(group, isDirectory: true)
-        self.logger = logger
-        do {
-            try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
-        } catch {
-            throw KafkaError.stateDirectoryUnwritable(path: self.directory.path, reason: "\(error)")
-        }
-    }
-
-    func file(_ tp: KafkaTopicPartition) -> URL { directory.appendingPathComponent("\(tp.topic)-\(tp.partition).json") }
-
-    private struct Header: Decodable { var offset: Int64 }
-
-    func storedOffsets(group: String, partitions: [SourcePartition]) throws -> [SourcePartition: SourceOffset] {
-        var offsets: [SourcePartition: SourceOffset] = [:]
-        for tp in partitions {
-            guard let data = try? Data(contentsOf: file(tp)) else { continue }
-            offsets[tp] = SourceOffset(try StateJSON.decoder().decode(Header.self, from: data).offset)
-        }
-        return offsets
-    }
-
-    /// The partition's state from its snapshot, marked restored; nil when it has no snapshot.
-    func load<K: Hashable & Codable, S: Codable>(_ tp: KafkaTopicPartition) throws -> PartitionTable<K, S>? {
-        guard let data = try? Data(contentsOf: file(tp)) else { return nil }
-        let snapshot: PartitionSnapshot<K, S>
-        do {
-            snapshot = try StateJSON.decoder().decode(PartitionSnapshot<K, S>.self, from: data)
-        } catch {
-            throw SpateError.sourceFailed(source: "partitionedUpdateStateByKey", reason:
-                "the state snapshot \(file(tp).path) does not decode as this program's keys and states "
-                    + "(\(error)): use a new stateDirectory (or group id) for a changed program")
-        }
-        let states = Dictionary(zip(snapshot.keys, snapshot.states), uniquingKeysWith: { _, b in b })
-        logger.info("partition state restored from its snapshot", metadata: [
-            "partition": "\(tp)", "offset": "\(snapshot.offset)", "keys": "\(states.count)"])
-        return PartitionTable(states: states, expected: snapshot.offset, restored: true)
-    }
-
-    func save<K: Codable, S: Codable>(_ tp: KafkaTopicPartition, _ p: PartitionTable<K, S>) {
-        let snapshot = PartitionSnapshot(offset: p.expected, keys: Array(p.states.keys), states: Array(p.states.values))
-        do {
-            // Written to a temporary file and renamed over the old one: a reader sees one whole snapshot.
-            try StateJSON.encoder().encode(snapshot).write(to: file(tp), options: .atomic)
-        } catch {
-            // The previous snapshot stays, and it is consistent; a new owner replays more from it.
-            logger.error("cannot write a partition state snapshot", metadata: [
-                "partition": "\(tp)", "file": "\(file(tp).path)", "error": "\(error)"])
-        }
-    }
-}
-
 /// What one partition's snapshot file holds.
 struct PartitionSnapshot<K: Codable, S: Codable>: Codable {
     var offset: Int64
@@ -159,7 +98,9 @@ extension KafkaStream {
                 }
             }
             // Partitions no longer in the batch were revoked: snapshot them for their next owner and let go.
-            state.release(keeping: Set(ranges.map(\.topicPartition)))
+            let held = Set(ranges.map(\.topicPartition))
+            state.release(keeping: held)
+            snapshots.hold(held)
             if !rewinds.isEmpty { source.rewind(rewinds) }
             return out
         }

@@ -23,4 +23,12 @@ public final class KafkaProducer: Sendable {
             messages.map { ProducerRecord(topic: topic, partition: $0.partition, key: $0.key, value: $0.value, headers: $0.headers) },
             topic: topic, timeoutMs: timeout.kafkaTimeoutMilliseconds)
     }
+
+    /// Waits (up to `timeout`) for the records still queued and frees the producer, on Spate's blocking pool;
+    /// a `send` after it throws. Without it, the producer is freed on a thread of its own once the last
+    /// reference to it goes.
+    public func close(timeout: Duration = .seconds(30)) async {
+        let client = self.client
+        _ = try? await BlockingIO.run { client.close(timeoutMs: timeout.kafkaTimeoutMilliseconds) }
+    }
 }

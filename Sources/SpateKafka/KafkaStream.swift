@@ -28,9 +28,16 @@ public final class KafkaStream: Sendable {
     /// (`saveToPostgres(..., offsets: kafka.batchOffsets)`); the sink rewinds the stream when the store holds
     /// other offsets than a batch starts from. Pair it with `startingOffsets: .stored(...)` reading the same
     /// store, so a restarted (or newly assigned) partition resumes after the last stored batch.
+    ///
+    /// Before the sink stores a batch's offsets, the batch's dead letters are flushed and acknowledged
+    /// (`deadLetterTopic`), so a crash right after the commit loses none. A partition whose records were lost
+    /// to retention (`failOnDataLoss` off) starts its range where the stream was before the skip, so the sink
+    /// takes the skip instead of rewinding to offsets that no longer exist.
     public var batchOffsets: BatchOffsets {
-        let source = self.source
-        return BatchOffsets(group: source.groupID, ranges: { source.offsetRanges(at: $0) }, rewind: { source.rewind($0.kafkaOffsets) })
+        let source = self.source, deadLetters = self.deadLetters
+        return BatchOffsets(
+            group: source.groupID, ranges: { source.storedRanges(at: $0) }, rewind: { source.rewind($0.kafkaOffsets) },
+            beforeStore: { time in try await deadLetters?.deliver(before: time) })
     }
 
     /// The partitions this process reads now: all of the topics' partitions, or in consumer-group mode the
@@ -60,9 +67,12 @@ public final class KafkaStream: Sendable {
     }
 
     /// The records decoded by `decode`. A record `decode` throws on is dropped, counted in
-    /// `BatchInfo.failedRecords`, and, when the options name a `deadLetterTopic`, written there unchanged with
-    /// the headers `spate.error` (the error), `spate.topic`, `spate.partition` and `spate.offset`. The batch
-    /// goes on. Dead letters are flushed before the batch's offsets are committed.
+    /// `BatchInfo.failedRecords`, and, when the options name a `deadLetterTopic`, its value is written there
+    /// unchanged, keyed by its origin `<topic>/<partition>/<offset>`, with the headers `spate.error` (the
+    /// error), `spate.topic`, `spate.partition`, `spate.offset` and `spate.key` (the record's key). The batch
+    /// goes on. Dead letters are acknowledged by the broker before the batch's offsets are stored
+    /// (`batchOffsets`) or committed (`KafkaOffsetCommit.afterOutputs`): none is lost, and a batch replayed after
+    /// a crash writes them again with the same keys (at-least-once, duplicates detectable by key).
     /// ```swift
     /// let clicks = kafka.decoded { try JSONDecoder().decode(Click.self, from: Data($0.value ?? [])) }
     /// ```
@@ -82,7 +92,8 @@ public final class KafkaStream: Sendable {
 extension StreamingContext {
     /// A direct stream of the records of `topics` (Spark's `KafkaUtils.createDirectStream`): each batch reads,
     /// per partition, the offsets from where the previous batch ended up to the latest offset at the batch's
-    /// generation, bounded by `options.maxRatePerPartition` and backpressure; one Spate partition per Kafka
+    /// generation, bounded by `options.maxRecordsPerPartition` (100,000 by default), `options.maxRatePerPartition`
+    /// and backpressure; one Spate partition per Kafka
     /// partition. No receiver: the offsets are the source's whole state, kept in Spate's checkpoint, so a
     /// recovered program replays exactly the batches it had cut.
     ///
@@ -106,12 +117,16 @@ extension StreamingContext {
     ) -> KafkaStream {
         let logger = packageLogger
         let interval = batchIntervalMilliseconds
-        let source = DirectKafkaSource(brokers: brokers, topics: topics, groupID: groupID, options: options,
-                                       batchIntervalMs: interval, logger: logger)
-        let records = inputStream(source)
         let deadLetters = options.deadLetterTopic.map {
             KafkaDeadLetters(topic: $0, brokers: brokers, settings: options.settings, logger: logger)
         }
+        let source = DirectKafkaSource(brokers: brokers, topics: topics, groupID: groupID, options: options,
+                                       batchIntervalMs: interval, deadLetters: deadLetters, logger: logger)
+        // The stream stops its context when it cannot go on (data loss, a recovered batch it cannot read).
+        source.onFailure { [weak self] error in
+            Task { await self?.stop(failingWith: error) }
+        }
+        let records = inputStream(source)
         if options.commitOffsets == .afterOutputs || deadLetters != nil {
             addListener(KafkaBatchCommitter(source: source, deadLetters: deadLetters,
                                             commit: options.commitOffsets == .afterOutputs, logger: logger))

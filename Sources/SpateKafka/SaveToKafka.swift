@@ -15,12 +15,7 @@ extension DStream {
         topic: String, brokers: String, settings: [String: String] = [:],
         _ message: @escaping @Sendable (T) -> KafkaMessage
     ) {
-        let sink = KafkaSink(topic: topic, brokers: brokers, settings: settings)
-        foreachBatch(named: "saveToKafka") { batch, _ in
-            let messages = batch.partitions.flatMap { $0.map(message) }
-            // Produce and wait for the acknowledgements on the blocking pool, off the cooperative threads.
-            try await BlockingIO.run { try sink.write(messages) }
-        }
+        foreach(KafkaSink(topic: topic, brokers: brokers, settings: settings, message: message), named: "saveToKafka")
     }
 }
 
@@ -38,30 +33,39 @@ extension DStream where T == KafkaMessage {
     }
 }
 
-/// The producer behind `saveToKafka`, created on the first batch (so a bad setting fails the output with
-/// librdkafka's message) and reused for the following ones.
-final class KafkaSink: Sendable {
+/// The output behind `saveToKafka`: its producer is created when the output opens (so a bad setting fails the
+/// first batch with librdkafka's message), used for every batch, and flushed and freed when the context
+/// stops, each step on the blocking pool.
+final class KafkaSink<T: Sendable>: BatchSink {
     let topic: String
     let brokers: String
     let settings: [String: String]
+    let message: @Sendable (T) -> KafkaMessage
     private let producer = Mutex<RdKafkaProducer?>(nil)
 
-    init(topic: String, brokers: String, settings: [String: String]) {
+    init(topic: String, brokers: String, settings: [String: String], message: @escaping @Sendable (T) -> KafkaMessage) {
         self.topic = topic
         self.brokers = brokers
         self.settings = settings
+        self.message = message
     }
 
-    func write(_ messages: [KafkaMessage]) throws {
-        guard !messages.isEmpty else { return }
-        let client = try producer.withLock { p in
-            if let p { return p }
-            let made = try RdKafkaProducer(brokers: brokers, settings: settings)
-            p = made
-            return made
+    func open() async throws {
+        let made = try RdKafkaProducer(brokers: brokers, settings: settings)
+        producer.withLock { $0 = made }
+    }
+
+    func write(_ batch: Batch<T>, at time: BatchTime) async throws {
+        let records = batch.partitions.flatMap { $0.map(message) }.map {
+            ProducerRecord(topic: topic, partition: $0.partition, key: $0.key, value: $0.value, headers: $0.headers)
         }
-        try client.sendAll(
-            messages.map { ProducerRecord(topic: topic, partition: $0.partition, key: $0.key, value: $0.value, headers: $0.headers) },
-            topic: topic, timeoutMs: 30_000)
+        guard !records.isEmpty, let client = producer.withLock({ $0 }) else { return }
+        // Produce and wait for the acknowledgements on the blocking pool, off the cooperative threads.
+        try await BlockingIO.run { [topic] in try client.sendAll(records, topic: topic, timeoutMs: 30_000) }
+    }
+
+    func close() async throws {
+        guard let client = producer.withLock({ p in defer { p = nil }; return p }) else { return }
+        try await BlockingIO.run { client.close(timeoutMs: 30_000) }
     }
 }

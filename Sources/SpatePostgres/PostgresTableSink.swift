@@ -109,6 +109,7 @@ final class PostgresTableSink: TableWriter {
                         + "context)")
             }
             batchGuard = .offsets(group: offsets.group, ranges: ranges)
+            try await offsets.prepareToStore(time)
         } else {
             batchGuard = layout.recordsBatches ? .batchRecord(sink: sink) : .none
         }

@@ -24,18 +24,21 @@ enum Pipeline {
     }
     static let windowMs: Int64 = 10_000
 
-    static var executable: URL {
+    static var executable: URL { built("KafkaCampaignCounts") }
+
+    /// The executable `name` the package built beside the tests.
+    static func built(_ name: String) -> URL {
         let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [here, here.deletingLastPathComponent()].map { $0.appendingPathComponent("KafkaCampaignCounts") }
+        let candidates = [here, here.deletingLastPathComponent()].map { $0.appendingPathComponent(name) }
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }
 
     static func unique(_ base: String) -> String { "\(base)_\(UUID().uuidString.prefix(8).lowercased())" }
 
-    /// Starts one pipeline process; its log goes to `log`.
-    static func launch(_ arguments: [String], log: URL) throws -> Process {
+    /// Starts one pipeline process (the example, unless `program` names another); its log goes to `log`.
+    static func launch(_ arguments: [String], log: URL, program: URL = executable) throws -> Process {
         let p = Process()
-        p.executableURL = executable
+        p.executableURL = program
         p.arguments = arguments
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)

@@ -51,3 +51,40 @@ final class BatchLog<T: Sendable>: Sendable {
     subscript(ms: Int) -> T? { batches.withLock { $0[ms] } }
     var all: [Int: T] { batches.withLock { $0 } }
 }
+
+/// A broker of a test's own on a random port (started and stopped with scripts/kafka.sh), for tests that stop
+/// it: the shared one on 9092 stays up for the others.
+struct OwnBroker {
+    /// A port and state directory of this run's own (test runs of other checkouts may run at the same time).
+    let port = String(Int.random(in: 19_100...19_900))
+    var brokers: String { "127.0.0.1:\(port)" }
+    let stateDir = FileManager.default.temporaryDirectory.appendingPathComponent("spate-kafka-outage-\(UUID().uuidString)").path
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    /// Runs scripts/kafka.sh (posix_spawn + waitpid: Foundation's Process.waitUntilExit can hang off the
+    /// main thread on Linux).
+    func script(_ command: String, keepData: Bool = false) throws {
+        let path = Self.root.appendingPathComponent("scripts/kafka.sh").path
+        var env = ProcessInfo.processInfo.environment
+        env["KAFKA_PORT"] = port
+        env["KAFKA_STATE_DIR"] = stateDir
+        env["KAFKA_KEEP_DATA"] = keepData ? "1" : "0"
+        // The broker saves its data as soon as it is told to stop, then waits for its clients (still connected
+        // here) to leave; a short wait before the SIGKILL keeps this test from idling 10 s per stop.
+        env["KAFKA_STOP_WAIT"] = "3"
+        let args: [UnsafeMutablePointer<CChar>?] = [strdup(path), strdup(command), nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (args + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, path, nil, nil, args, envp) == 0 else {
+            throw KafkaError.client(operation: "scripts/kafka.sh \(command)", reason: "cannot spawn")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        if status != 0 { throw KafkaError.client(operation: "scripts/kafka.sh \(command)", reason: "exit status \(status)") }
+    }
+
+    /// Removes the broker's data directory (after its last stop).
+    func removeData() { try? FileManager.default.removeItem(atPath: stateDir) }
+}

@@ -62,6 +62,10 @@ extension DStream {
 }
 
 extension StreamingContext {
+    /// Stops the context with `error`, as a failed output does (`awaitTermination()` rethrows it): for a
+    /// connector's source that finds it cannot go on. Call it from a task of its own, not from within a batch.
+    package func stop(failingWith error: any Error) async { await stop(graceful: false, error: error) }
+
     /// Where the manual clock stands: the last batch time `advance(by:)` reached, or a recovered checkpoint's
     /// batch (nil for the system clock).
     package var manualClockTime: BatchTime? {

@@ -164,18 +164,28 @@ public struct BatchOffsets: Sendable {
     public let group: String
     private let rangesAt: @Sendable (BatchTime) -> [SourceOffsetRange]?
     private let rewindTo: @Sendable ([SourcePartition: SourceOffset]) -> Void
+    private let beforeStoring: (@Sendable (BatchTime) async throws -> Void)?
 
     /// Offsets of the batches `ranges` describes (nil for an unknown batch time); `rewind` moves the source's
-    /// next offsets of the given partitions back to the stored ones.
+    /// next offsets of the given partitions back to the stored ones; `beforeStore` (if any) makes what the
+    /// source wrote for a batch besides its results durable (Kafka's dead letters) before the sink stores the
+    /// batch's offsets.
     public init(
         group: String,
         ranges: @escaping @Sendable (BatchTime) -> [SourceOffsetRange]?,
-        rewind: @escaping @Sendable ([SourcePartition: SourceOffset]) -> Void
+        rewind: @escaping @Sendable ([SourcePartition: SourceOffset]) -> Void,
+        beforeStore: (@Sendable (BatchTime) async throws -> Void)? = nil
     ) {
         self.group = group
         self.rangesAt = ranges
         self.rewindTo = rewind
+        self.beforeStoring = beforeStore
     }
+
+    /// Awaited by the sink right before the transaction that stores the batch's offsets, so a crash after the
+    /// commit loses nothing the source wrote for the batch; when it throws, the batch fails and nothing is
+    /// stored.
+    public func prepareToStore(_ time: BatchTime) async throws { try await beforeStoring?(time) }
 
     /// The offset ranges of the batch at `time`, or nil when the source does not know that batch.
     public func ranges(for time: BatchTime) -> [SourceOffsetRange]? { rangesAt(time) }

@@ -8,14 +8,21 @@ import Synchronization
 ///
 /// Sendable without `@unchecked`: the `rd_kafka_t` pointer lives inside a `Mutex`, and every librdkafka call
 /// on it runs within `withLock`, so calls are serialized and the pointer never escapes the lock.
+///
+/// `close()` (on the blocking pool, from the stream's stop) frees the handle; calls after it fail. `deinit`
+/// frees a handle nobody closed on a thread of its own.
 final class RdKafkaConsumer: Sendable {
-    private let handle: Mutex<OpaquePointer>
+    /// The handle; nil once closed.
+    private let handle: Mutex<OpaquePointer?>
     let brokers: String
 
+    /// A fetcher for `groupID`; `settings` override Spate's, `isolation.level` included (Spate reads
+    /// `read_committed`, as Spark's and Kafka Streams' exactly-once pipelines do: records of aborted or still
+    /// open transactions are never read).
     init(brokers: String, groupID: String, settings: [String: String]) throws {
         var all = RdKafkaHandle.consumerSettings(
             brokers: brokers, clientID: "spate-\(groupID)", groupID: groupID, settings: settings,
-            extra: ["auto.offset.reset": "earliest", "fetch.wait.max.ms": "50", "isolation.level": "read_uncommitted"])
+            extra: ["auto.offset.reset": "earliest", "fetch.wait.max.ms": "50", "isolation.level": "read_committed"])
         // The fetcher never joins the group; a static member identity belongs to the group member only.
         all["group.instance.id"] = nil
         let h = try RdKafkaHandle.make(RD_KAFKA_CONSUMER, settings: all)
@@ -26,16 +33,41 @@ final class RdKafkaConsumer: Sendable {
     }
 
     deinit {
-        handle.withLock { h in
-            rd_kafka_consumer_close(h)
-            rd_kafka_destroy(h)
+        if let h = handle.withLock({ h in defer { h = nil }; return h }) {
+            RdKafkaHandle.releaseOnOwnThread(h, closeConsumer: true, flushMs: 0)
         }
+    }
+
+    /// Closes and frees the handle now, on the calling (blocking) thread; later calls fail. Idempotent.
+    func close() {
+        BlockingIO.assertBlockingAllowed("rd_kafka_consumer_close")
+        handle.withLock { h in
+            guard let open = h else { return }
+            rd_kafka_consumer_close(open)
+            rd_kafka_destroy(open)
+            h = nil
+        }
+    }
+
+    /// Whether `close()` ran.
+    var isClosed: Bool { handle.withLock { $0 == nil } }
+
+    /// Runs `body` with the open handle under its lock; throws when the consumer was closed.
+    private func withHandle<R: Sendable>(_ operation: String, _ body: (OpaquePointer) throws -> R) throws -> R {
+        try handle.withLock { h in
+            guard let h else { throw Self.closedError(operation) }
+            return try body(h)
+        }
+    }
+
+    private static func closedError(_ operation: String) -> KafkaError {
+        .client(operation: operation, reason: "the consumer is closed (its stream stopped)")
     }
 
     /// The number of partitions of each topic in `topics` (absent topics are missing from the result).
     func partitionCounts(of topics: [String], timeoutMs: Int32) throws -> [String: Int] {
         BlockingIO.assertBlockingAllowed("rd_kafka_metadata")
-        return try handle.withLock { h in
+        return try withHandle("metadata") { h in
             var md: UnsafePointer<rd_kafka_metadata>?
             let err = rd_kafka_metadata(h, 1, nil, &md, timeoutMs)
             guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let md else {
@@ -62,7 +94,7 @@ final class RdKafkaConsumer: Sendable {
     ) throws -> [KafkaTopicPartition: Int64] {
         guard !partitions.isEmpty else { return [:] }
         BlockingIO.assertBlockingAllowed("rd_kafka_offsets_for_times")
-        return try handle.withLock { h in
+        return try withHandle("offset query") { h in
             let list = Self.list(partitions.map { ($0, Int64(latest ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING)) })
             defer { rd_kafka_topic_partition_list_destroy(list) }
             let err = rd_kafka_offsets_for_times(h, list, timeoutMs)
@@ -85,7 +117,7 @@ final class RdKafkaConsumer: Sendable {
     /// The group's committed offset of each partition; partitions without a commit are absent.
     func committed(_ partitions: [KafkaTopicPartition], timeoutMs: Int32) throws -> [KafkaTopicPartition: Int64] {
         BlockingIO.assertBlockingAllowed("rd_kafka_committed")
-        return try handle.withLock { h in
+        return try withHandle("committed-offsets query") { h in
             let list = Self.list(partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) })
             defer { rd_kafka_topic_partition_list_destroy(list) }
             let err = rd_kafka_committed(h, list, timeoutMs)
@@ -105,7 +137,8 @@ final class RdKafkaConsumer: Sendable {
 
     /// Commits `offsets` (the next offset to read per partition) for the group, synchronously.
     func commit(_ offsets: [KafkaTopicPartition: Int64]) throws {
-        try handle.withLock { h in try Self.commit(offsets, on: h) }
+        BlockingIO.assertBlockingAllowed("rd_kafka_commit")
+        try withHandle("offset commit") { h in try Self.commit(offsets, on: h) }
     }
 
     /// Commits `offsets` synchronously on the consumer handle `h` (the caller holds the handle's lock).
@@ -134,6 +167,10 @@ final class RdKafkaConsumer: Sendable {
         BlockingIO.assertBlockingAllowed("rd_kafka_consumer_poll (fetch)")
         var lastError: String?
         handle.withLock { h in
+            guard let h else {
+                lastError = "the consumer is closed (its stream stopped)"
+                return
+            }
             let list = Self.list(open.sorted().map { (ranges[$0].topicPartition, ranges[$0].fromOffset) })
             defer { rd_kafka_topic_partition_list_destroy(list) }
             let err = rd_kafka_assign(h, list)

@@ -58,10 +58,12 @@ private func groupRebalance(
 /// Sendable without `@unchecked`: the handle lives in a `Mutex` and every librdkafka call runs within its lock
 /// (the rebalance callback runs inside `rd_kafka_consumer_poll`, on the thread holding the lock); the
 /// `GroupAssignment` it writes to is itself a `Mutex`.
+///
+/// `close()` (on the blocking pool, from the stream's stop) leaves the group and frees the handle; `deinit`
+/// does both on a thread of its own for a member nobody closed.
 final class RdKafkaGroupMember: Sendable {
-    private let handle: Mutex<OpaquePointer>
-    /// Set once the member has left the group.
-    private let closed = Atomic(false)
+    /// The handle; nil once the member left the group.
+    private let handle: Mutex<OpaquePointer?>
     let assignment: GroupAssignment
     let brokers: String
 
@@ -82,20 +84,27 @@ final class RdKafkaGroupMember: Sendable {
     }
 
     deinit {
-        close()
-        handle.withLock { h in rd_kafka_destroy(h) }
+        if let h = handle.withLock({ h in defer { h = nil }; return h }) {
+            RdKafkaHandle.releaseOnOwnThread(h, closeConsumer: true, flushMs: 0, keepAlive: assignment)
+        }
     }
 
-    /// Leaves the group at once, so the others rebalance now instead of after the session timeout.
+    /// Leaves the group at once, so the others rebalance now instead of after the session timeout, and frees
+    /// the handle. Idempotent.
     func close() {
+        BlockingIO.assertBlockingAllowed("rd_kafka_consumer_close (group member)")
         handle.withLock { h in
-            if !closed.exchange(true, ordering: .acquiringAndReleasing) { rd_kafka_consumer_close(h) }
+            guard let open = h else { return }
+            rd_kafka_consumer_close(open)
+            rd_kafka_destroy(open)
+            h = nil
         }
     }
 
     /// Joins the group for `topics`.
     func subscribe(_ topics: [String]) throws {
         try handle.withLock { h in
+            guard let h else { throw Self.closedError("subscribe") }
             let list = RdKafkaConsumer.list(topics.map { (KafkaTopicPartition(topic: $0, partition: -1), Int64(RD_KAFKA_OFFSET_INVALID)) })
             defer { rd_kafka_topic_partition_list_destroy(list) }
             let err = rd_kafka_subscribe(h, list)
@@ -110,7 +119,7 @@ final class RdKafkaGroupMember: Sendable {
     func poll(timeoutMs: Int32 = 0) -> GroupAssignment.Snapshot {
         BlockingIO.assertBlockingAllowed("rd_kafka_consumer_poll (group member)")
         handle.withLock { h in
-            guard !closed.load(ordering: .acquiring) else { return }
+            guard let h else { return }
             var wait = timeoutMs
             // Paused partitions deliver no records; anything that still arrives (errors, a record fetched
             // before the pause) is dropped: the fetcher reads the ranges.
@@ -124,6 +133,14 @@ final class RdKafkaGroupMember: Sendable {
 
     /// Commits `offsets` for the group as this member, synchronously.
     func commit(_ offsets: [KafkaTopicPartition: Int64]) throws {
-        try handle.withLock { h in try RdKafkaConsumer.commit(offsets, on: h) }
+        BlockingIO.assertBlockingAllowed("rd_kafka_commit (group member)")
+        try handle.withLock { h in
+            guard let h else { throw Self.closedError("offset commit") }
+            try RdKafkaConsumer.commit(offsets, on: h)
+        }
+    }
+
+    private static func closedError(_ operation: String) -> KafkaError {
+        .client(operation: operation, reason: "the group member left its group (its stream stopped)")
     }
 }

@@ -1,4 +1,5 @@
 import CRdKafka
+import Foundation
 
 /// Creates librdkafka client handles: the only place a `rd_kafka_conf_t` is built. The files of this folder
 /// are SpateKafka's whole C layer; everything above them deals in Swift values.
@@ -56,6 +57,25 @@ enum RdKafkaHandle {
         return all
     }
 
+    /// Frees `handle` on a thread of its own: the safety net of a client's `deinit` when nobody closed it.
+    /// librdkafka's close, flush and destroy wait for the broker and for librdkafka's own threads, so they must
+    /// not run on whatever thread dropped the last reference (a cooperative one, most likely). `keepAlive` is
+    /// what librdkafka's callbacks reach through their opaque pointer (they may still run during the close).
+    static func releaseOnOwnThread(
+        _ handle: OpaquePointer, closeConsumer: Bool, flushMs: Int32, keepAlive: (any Sendable)? = nil
+    ) {
+        let owned = OwnedHandle(pointer: handle)
+        let thread = Thread {
+            withExtendedLifetime(keepAlive) {
+                if closeConsumer { rd_kafka_consumer_close(owned.pointer) }
+                if flushMs > 0 { _ = rd_kafka_flush(owned.pointer, flushMs) }
+                rd_kafka_destroy(owned.pointer)
+            }
+        }
+        thread.name = "spate-rdkafka-release"
+        thread.start()
+    }
+
     static func string(_ buffer: [CChar]) -> String {
         buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
@@ -64,4 +84,13 @@ enum RdKafkaHandle {
     static func describe(_ err: rd_kafka_resp_err_t) -> String {
         String(cString: rd_kafka_err2str(err))
     }
+}
+
+/// A handle on its way to the thread that frees it.
+///
+/// `@unchecked Sendable` is safe: the `deinit` that creates it has just taken the client's only copy of the
+/// pointer out of its lock (leaving nil behind) and never uses it again, so exactly one thread, the releasing
+/// one, ever touches the handle afterwards.
+private struct OwnedHandle: @unchecked Sendable {
+    let pointer: OpaquePointer
 }

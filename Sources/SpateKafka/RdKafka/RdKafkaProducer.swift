@@ -43,8 +43,12 @@ final class DeliveryTracker: Sendable {
 ///
 /// Sendable without `@unchecked`: the `rd_kafka_t` pointer lives inside a `Mutex` and every librdkafka call
 /// on it runs within `withLock`; the delivery callback touches only the `DeliveryTracker` (its own Mutex).
+///
+/// `close(timeoutMs:)` (on the blocking pool, from the owner's stop or close) flushes and frees the handle;
+/// `deinit` does both on a thread of its own for a producer nobody closed.
 final class RdKafkaProducer: Sendable {
-    private let handle: Mutex<OpaquePointer>
+    /// The handle; nil once closed.
+    private let handle: Mutex<OpaquePointer?>
     let brokers: String
 
     init(brokers: String, settings: [String: String] = [:]) throws {
@@ -64,23 +68,43 @@ final class RdKafkaProducer: Sendable {
     }
 
     deinit {
+        if let h = handle.withLock({ h in defer { h = nil }; return h }) {
+            RdKafkaHandle.releaseOnOwnThread(h, closeConsumer: false, flushMs: 10_000)
+        }
+    }
+
+    /// Waits up to `timeoutMs` for the queued records, then frees the handle; later calls fail. Idempotent.
+    func close(timeoutMs: Int32) {
+        BlockingIO.assertBlockingAllowed("rd_kafka_flush + rd_kafka_destroy (producer close)")
         handle.withLock { h in
-            _ = rd_kafka_flush(h, 10_000)
-            rd_kafka_destroy(h)
+            guard let open = h else { return }
+            _ = rd_kafka_flush(open, timeoutMs)
+            rd_kafka_destroy(open)
+            h = nil
+        }
+    }
+
+    /// Runs `body` with the open handle under its lock; throws when the producer was closed.
+    func withHandle<R: Sendable>(_ operation: String, _ body: (OpaquePointer) throws -> R) throws -> R {
+        try handle.withLock { h in
+            guard let h else {
+                throw KafkaError.client(operation: operation, reason: "the producer is closed (its output stopped)")
+            }
+            return try body(h)
         }
     }
 
     /// Queues `record`; its delivery is reported to `tracker`. Waits (serving callbacks) while librdkafka's
     /// queue is full.
     func send(_ record: ProducerRecord, tracker: DeliveryTracker) throws {
-        try handle.withLock { h in try Self.produce(h, record, tracker) }
+        try withHandle("produce to \(record.topic)") { h in try Self.produce(h, record, tracker) }
     }
 
     /// Queues every record of `records` and waits until each is delivered or failed (up to `timeoutMs`);
     /// throws when any failed.
     func sendAll(_ records: [ProducerRecord], topic: String, timeoutMs: Int32) throws {
         let tracker = DeliveryTracker()
-        try handle.withLock { h in
+        try withHandle("produce to \(topic)") { h in
             for r in records { try Self.produce(h, r, tracker) }
             let err = rd_kafka_flush(h, timeoutMs)
             if err != RD_KAFKA_RESP_ERR_NO_ERROR {
@@ -96,7 +120,7 @@ final class RdKafkaProducer: Sendable {
     /// Waits until every queued record is delivered or failed.
     func flush(timeoutMs: Int32) throws {
         BlockingIO.assertBlockingAllowed("rd_kafka_flush")
-        try handle.withLock { h in
+        try withHandle("flush") { h in
             let err = rd_kafka_flush(h, timeoutMs)
             if err != RD_KAFKA_RESP_ERR_NO_ERROR {
                 throw KafkaError.client(operation: "flush", reason: RdKafkaHandle.describe(err))
@@ -162,78 +186,6 @@ final class RdKafkaProducer: Sendable {
             }
             Unmanaged<DeliveryTracker>.fromOpaque(opaque).release()
             throw KafkaError.client(operation: "produce to \(r.topic)", reason: message)
-        }
-    }
-
-    /// Creates `topic` with `partitions` partitions (an existing topic is fine) through the Admin API.
-    func createTopic(_ topic: String, partitions: Int, replicationFactor: Int, timeoutMs: Int32) throws {
-        guard let count = Int32(exactly: partitions), count > 0, let replicas = Int32(exactly: replicationFactor),
-              replicas > 0 else {
-            throw KafkaError.client(
-                operation: "create topic \(topic)",
-                reason: "\(partitions) partitions with replication factor \(replicationFactor): both must be positive "
-                    + "(and at most \(Int32.max))")
-        }
-        var errstr = [CChar](repeating: 0, count: 512)
-        guard let newTopic = rd_kafka_NewTopic_new(topic, count, replicas, &errstr, errstr.count) else {
-            throw KafkaError.client(operation: "create topic \(topic)", reason: RdKafkaHandle.string(errstr))
-        }
-        defer { rd_kafka_NewTopic_destroy(newTopic) }
-        try admin("create topic \(topic)", RD_KAFKA_ADMIN_OP_CREATETOPICS, timeoutMs: timeoutMs, tolerate: RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) { h, options, queue in
-            var topics: [OpaquePointer?] = [newTopic]
-            rd_kafka_CreateTopics(h, &topics, 1, options, queue)
-        } results: { event, count in
-            rd_kafka_event_CreateTopics_result(event).flatMap { rd_kafka_CreateTopics_result_topics($0, &count) }
-        }
-    }
-
-    func deleteTopic(_ topic: String, timeoutMs: Int32) throws {
-        guard let deleted = rd_kafka_DeleteTopic_new(topic) else {
-            throw KafkaError.client(operation: "delete topic \(topic)", reason: "rd_kafka_DeleteTopic_new returned nil")
-        }
-        defer { rd_kafka_DeleteTopic_destroy(deleted) }
-        try admin("delete topic \(topic)", RD_KAFKA_ADMIN_OP_DELETETOPICS, timeoutMs: timeoutMs, tolerate: RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) { h, options, queue in
-            var topics: [OpaquePointer?] = [deleted]
-            rd_kafka_DeleteTopics(h, &topics, 1, options, queue)
-        } results: { event, count in
-            rd_kafka_event_DeleteTopics_result(event).flatMap { rd_kafka_DeleteTopics_result_topics($0, &count) }
-        }
-    }
-
-    /// Runs one Admin API request (`send` issues it on the queue) and checks the per-topic results; the error
-    /// `tolerate` counts as success (a topic that exists already, or is gone already).
-    private func admin(
-        _ operation: String, _ op: rd_kafka_admin_op_t, timeoutMs: Int32, tolerate: rd_kafka_resp_err_t,
-        send: (OpaquePointer, OpaquePointer?, OpaquePointer?) -> Void,
-        results: (OpaquePointer, inout Int) -> UnsafeMutablePointer<OpaquePointer?>?
-    ) throws {
-        // librdkafka takes request timeouts up to one hour; the poll waits a second longer than the request.
-        let timeoutMs = Swift.min(Swift.max(timeoutMs, 0), 3_600_000)
-        try handle.withLock { h in
-            var errstr = [CChar](repeating: 0, count: 512)
-            let queue = rd_kafka_queue_new(h)
-            defer { rd_kafka_queue_destroy(queue) }
-            let options = rd_kafka_AdminOptions_new(h, op)
-            defer { rd_kafka_AdminOptions_destroy(options) }
-            _ = rd_kafka_AdminOptions_set_request_timeout(options, timeoutMs, &errstr, errstr.count)
-            send(h, options, queue)
-            guard let event = rd_kafka_queue_poll(queue, timeoutMs + 1000) else {
-                throw KafkaError.brokerUnavailable(brokers: brokers, reason: "\(operation) timed out")
-            }
-            defer { rd_kafka_event_destroy(event) }
-            let err = rd_kafka_event_error(event)
-            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                throw KafkaError.client(operation: operation, reason: String(cString: rd_kafka_event_error_string(event)))
-            }
-            var count = 0
-            guard let list = results(event, &count) else { return }
-            for i in 0..<count {
-                let code = rd_kafka_topic_result_error(list[i])
-                if code != RD_KAFKA_RESP_ERR_NO_ERROR, code != tolerate {
-                    let message = rd_kafka_topic_result_error_string(list[i]).map { String(cString: $0) }
-                    throw KafkaError.client(operation: operation, reason: message ?? RdKafkaHandle.describe(code))
-                }
-            }
         }
     }
 }
