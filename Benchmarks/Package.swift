@@ -6,6 +6,8 @@ import PackageDescription
 // Run: `cd Benchmarks && swift package --allow-writing-to-package-directory benchmark`
 // End to end (Kafka -> windowed counts -> PostgreSQL; needs `scripts/services.sh start`):
 // `cd Benchmarks && swift run -c release KafkaPostgresEndToEnd`
+// From real sources (socket, directory, Kafka; a writer process offers the load):
+// `cd Benchmarks && swift run -c release RealSourceBenchmarks`
 let package = Package(
     name: "SpateBenchmarks",
     platforms: [.macOS(.v15)],
@@ -42,6 +44,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "EndToEnd/KafkaPostgresEndToEnd"
+        ),
+        // Word count from a socket, a directory and a Kafka topic, and W2's shape at small batch intervals, with
+        // the load offered by a separate writer process (its own `writer` subcommand). Needs the broker for Kafka.
+        .executableTarget(
+            name: "RealSourceBenchmarks",
+            dependencies: [
+                .product(name: "Spate", package: "spate"),
+                .product(name: "SpateKafka", package: "spate"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "EndToEnd/RealSourceBenchmarks"
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,7 +1,9 @@
+import Spate
+
 /// One Kafka record of a direct stream's batch: where it sits in the log and what it holds.
 ///
 /// Keys and values are raw bytes (nil when the producer sent none); `keyString` and `valueString` decode
-/// them as UTF-8 for text topics.
+/// them as UTF-8 for text topics, `keyText` and `valueText` view them as `Utf8Text` without decoding.
 public struct KafkaRecord: Sendable, Hashable {
     /// The topic the record was read from.
     public var topic: String
@@ -37,6 +39,13 @@ public struct KafkaRecord: Sendable, Hashable {
     public var keyString: String? { key.map { String(decoding: $0, as: UTF8.self) } }
     /// The value decoded as UTF-8 (invalid bytes replaced), nil for a tombstone.
     public var valueString: String? { value.map { String(decoding: $0, as: UTF8.self) } }
+    /// The key as a `Utf8Text` view of its bytes (no copy, no decoding, not validated as UTF-8: the fast text
+    /// form); empty without a key (`key == nil` tells the two apart).
+    public var keyText: Utf8Text { Utf8Text(bytes: key ?? []) }
+    /// The value as a `Utf8Text` view of its bytes (no copy, no decoding, not validated as UTF-8: the fast
+    /// text form); empty for a tombstone. Words counted without a String per record or word:
+    /// `kafka.flatMap { $0.valueText.wordKeys }.map { ($0, 1) }.reduceByKey(+)`.
+    public var valueText: Utf8Text { Utf8Text(bytes: value ?? []) }
     /// The first header named `name`, decoded as UTF-8.
     public func header(_ name: String) -> String? {
         headers.first { $0.name == name }?.value.map { String(decoding: $0, as: UTF8.self) }

@@ -9,29 +9,84 @@ enum DemoPipeline {
 
     /// A CSV click event `ts,user,campaign,kind,value` derived deterministically from a sequence number.
     static func event(_ n: Int) -> String {
+        var bytes: [UInt8] = []
+        appendEvent(n, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The kinds' and fields' bytes, so an event is written without a String.
+    static let kindBytes: [[UInt8]] = kinds.map { Array($0.utf8) }
+    static let userPrefix = Array(",user-".utf8), campaignPrefix = Array(",campaign-".utf8)
+
+    /// Appends event `n` (`event(_:)`'s text) to `bytes`, building no String.
+    static func appendEvent(_ n: Int, to bytes: inout [UInt8]) {
         var h = UInt64(truncatingIfNeeded: n) &* 0x9E37_79B9_7F4A_7C15
         h ^= h >> 29
         let user = Int(h % 100_000)
         // A skewed campaign choice so the bar chart has a shape.
         let campaign = Int((h >> 20) % UInt64(campaigns * campaigns)).squareRootFloor % campaigns
-        let kind = kinds[Int((h >> 40) % UInt64(kinds.count))]
-        return "\(n),user-\(user),campaign-\(campaign),\(kind),\(Int((h >> 8) % 100))"
+        let kind = kindBytes[Int((h >> 40) % UInt64(kinds.count))]
+        appendDecimal(n, to: &bytes)
+        bytes.append(contentsOf: userPrefix)
+        appendDecimal(user, to: &bytes)
+        bytes.append(contentsOf: campaignPrefix)
+        appendDecimal(campaign, to: &bytes)
+        bytes.append(UInt8(ascii: ","))
+        bytes.append(contentsOf: kind)
+        bytes.append(UInt8(ascii: ","))
+        appendDecimal(Int((h >> 8) % 100), to: &bytes)
     }
 
-    /// rateStream -> CSV events -> keep views -> count per campaign over the window (incremental, with the
-    /// inverse function) -> console (top campaigns) and one text folder per batch.
+    /// Appends the decimal digits of `value` (>= 0).
+    static func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // room for 24 digits, on the stack
+        var v = value, n = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat {
+                d[23 - n] = UInt8(truncatingIfNeeded: 48 + v % 10)
+                v /= 10
+                n += 1
+            } while v > 0
+            bytes.append(contentsOf: d[(24 - n)...])
+        }
+    }
+
+    /// The events of a partition's sequence numbers, written back to back into one buffer and handed out as
+    /// `Utf8Text` views of it: the fast text form, as `socketTextStream(host:port:as: .utf8Lines)` gives.
+    static func eventLines(_ numbers: [Int]) -> [Utf8Text] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(numbers.count * 40)
+        var ends: [Int] = []
+        ends.reserveCapacity(numbers.count)
+        for n in numbers {
+            appendEvent(n, to: &bytes)
+            ends.append(bytes.count)
+        }
+        let whole = Utf8Text(bytes: bytes)
+        var start = 0
+        return ends.map { end in
+            defer { start = end }
+            return whole.slice(from: start, to: end)
+        }
+    }
+
+    /// rateStream -> CSV events (UTF-8 views, parsed from their bytes) -> keep views -> count per campaign
+    /// over the window (incremental, with the inverse function) -> console (top campaigns) and one text
+    /// folder per batch.
     @discardableResult
     static func build(_ ssc: StreamingContext, rate: Int, window: Duration, output: String) throws -> DStream<(String, Int)> {
-        let events = ssc.rateStream(recordsPerSecond: rate).map(event)
+        let events = ssc.rateStream(recordsPerSecond: rate).mapPartitions(eventLines)
         let views = events
-            .map { line -> (String, Int) in
-                let fields = line.split(separator: ",", maxSplits: 4)
-                guard fields.count == 5 else { throw DemoError.malformed(line) }
-                return (String(fields[2]), fields[3] == "view" ? 1 : 0)
+            .map { line -> (TextKey, Int) in
+                guard let campaign = line.field(2), let kind = line.field(3), line.field(4) != nil else {
+                    throw DemoError.malformed(line.string)
+                }
+                return (TextKey(campaign), kind == "view" ? 1 : 0)
             }
             .filter { $0.1 == 1 }
         let counts = try views.reduceByKeyAndWindow(
             +, inverse: -, length: window, slide: ssc.batchInterval, filter: { $0.1 > 0 }).named("campaign-counts")
+            .map { ($0.0.string, $0.1) }
         counts.transform { batch in
             Batch(time: batch.time, elements: batch.collect().sorted { ($0.1, $1.0) > ($1.1, $0.0) })
         }.print(5)

@@ -91,6 +91,35 @@ private final class SocketInfoRecorder: StreamingListener {
         #expect(out.results.last == [])
     }
 
+    @Test func utf8LinesFormGivesTheStringFormsLinesAsViews() async throws {
+        // Both forms read the same bytes (split across reads, CRLF, a bad line, non-ASCII): same lines, same
+        // invalid count; the fast form's words count without a String.
+        let server = try await SocketLineServer.start()
+        defer { Task { await server.stop() } }
+        let ssc = manualContext()
+        let recorder = SocketInfoRecorder()
+        ssc.addListener(recorder)
+        let strings = Collector(ssc.socketTextStream(host: "127.0.0.1", port: server.port))
+        let fast = ssc.socketTextStream(host: "127.0.0.1", port: server.port, as: .utf8Lines)
+        let views = Collector(fast.map(\.string))
+        let counts = Collector(fast.flatMap { $0.wordKeys }.map { ($0, 1) }.reduceByKey(+).map { ($0.0.string, $0.1) })
+        try await ssc.start()
+        try await pollUntil("both streams connect") { server.activeClients.count == 2 }
+        try await server.send("to be or\r\nnot to")
+        try await server.send(" be\n")
+        try await server.send(Array("bad ".utf8) + [0xC3, 0x28] + Array("\nh\u{E9}llo w\u{F6}rld\n".utf8))
+        try await server.send("\n")
+        try await Task.sleep(for: .milliseconds(300))
+        try await ssc.advance(by: .seconds(1))
+        await ssc.stop()
+        let expected = ["to be or", "not to be", "h\u{E9}llo w\u{F6}rld", ""]
+        #expect(strings.results == [expected])
+        #expect(views.results == [expected])
+        #expect(dictionary(counts.results.first ?? []) == ["to": 2, "be": 2, "or": 1, "not": 1, "h\u{E9}llo": 1, "w\u{F6}rld": 1])
+        // One bad line in each stream.
+        #expect(recorder.completed.map(\.invalidRecords) == [2])
+    }
+
     @Test func reconnectsAfterServerRestartWithoutLosingLines() async throws {
         let first = try await SocketLineServer.start()
         let port = first.port
@@ -213,8 +242,8 @@ private final class SocketInfoRecorder: StreamingListener {
         let server = try await SocketLineServer.start()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spate-socket-wal-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
-        func program() throws -> (StreamingContext, SocketTextSource, Collector<String>) {
-            var made: (SocketTextSource, Collector<String>)?
+        func program() throws -> (StreamingContext, SocketTextSource<String>, Collector<String>) {
+            var made: (SocketTextSource<String>, Collector<String>)?
             let ssc = try StreamingContext.getOrCreate(checkpoint: dir) {
                 let ssc = StreamingContext(batchInterval: .seconds(1), parallelism: 2, clock: .manual)
                 let (stream, source) = ssc.socketTextSource(host: "127.0.0.1", port: server.port)

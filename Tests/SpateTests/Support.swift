@@ -52,8 +52,8 @@ func pollUntil(
 
 extension StreamingContext {
     /// `socketTextStream` plus its source, so tests can watch the receive buffer.
-    func socketTextSource(host: String, port: Int) -> (stream: DStream<String>, source: SocketTextSource) {
-        let source = SocketTextSource(host: host, port: port, in: self)
+    func socketTextSource(host: String, port: Int) -> (stream: DStream<String>, source: SocketTextSource<String>) {
+        let source = SocketTextSource(host: host, port: port, format: .strings, in: self)
         return (inputStream(source, rateLimiter: source.rateLimiter), source)
     }
 

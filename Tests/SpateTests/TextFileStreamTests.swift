@@ -104,6 +104,26 @@ private final class TextFileInvalidCounter: StreamingListener {
         #expect(counter.counts.withLock { $0 } == [1, 0])
     }
 
+    @Test func utf8LinesFormReadsTheSameLinesAsViews() async throws {
+        let dir = try TextFileTempDirectory()
+        defer { dir.remove() }
+        let ssc = manualContext()
+        let counter = TextFileInvalidCounter()
+        ssc.addListener(counter)
+        let lines = ssc.textFileStream(directory: dir.url, as: .utf8Lines)
+        let out = Collector(lines.map(\.string))
+        let fields = Collector(lines.flatMap { $0.field(1)?.parseInt().map { [$0] } ?? [] })
+        try await ssc.start()
+        try dir.write("_a", Array("a,1\r\nb,2\n".utf8) + [0xFF, 0x0A] + Array("\u{E9},3".utf8))
+        try dir.rename("_a", to: "a.txt")
+        try await ssc.advance(by: .seconds(1))
+        try await ssc.advance(by: .seconds(1))
+        await ssc.stop()
+        #expect(out.results == [["a,1", "b,2", "\u{E9},3"], []])
+        #expect(fields.results == [[1, 2, 3], []])
+        #expect(counter.counts.withLock { $0 } == [1, 0])
+    }
+
     @Test func missingDirectoryFailsStartWithFix() async throws {
         let missing = FileManager.default.temporaryDirectory
             .appendingPathComponent("spate-missing-\(UUID().uuidString)").path

@@ -9,10 +9,10 @@ struct HashPartitioner: Sendable {
     @inlinable @inline(__always)
     func partition<K: Hashable>(_ key: K) -> Int {
         if partitions == 1 { return 0 }
-        return partition(hashValue: key.hashValue)
+        return partition(hashValue: KeyHash.of(key))
     }
 
-    /// The partition of a key whose `hashValue` is already known (kernels hash each record once and reuse
+    /// The partition of a key whose `KeyHash.of` is already known (kernels hash each record once and reuse
     /// the hash for their tables).
     @inlinable @inline(__always)
     func partition(hashValue: Int) -> Int {

@@ -15,23 +15,17 @@ enum ShuffleKernels {
         mergeCombiners: @Sendable (C, C) -> C
     ) -> [[K: C]] {
         let P = partitioner.partitions
-        // Phase 1: one dictionary per input partition, then split by key hash (once per distinct key).
+        // Phase 1: one dictionary per input partition, then split by key hash (once per distinct key). String
+        // keys are counted under `FastStringKey` (hashed with `KeyHash`, compared with String's `==`).
         let pieces: [[[K: C]]] = Parallel.map(stage.count) { p in
-            var local: [K: C] = [:]
-            stage.forEach(p, batch) { kv in
-                // One lookup for keys already seen (the common case); a second only to insert a new key.
-                if let i = local.index(forKey: kv.0) {
-                    local.values[i] = mergeValue(local.values[i], kv.1)
-                } else {
-                    local[kv.0] = createCombiner(kv.1)
-                }
+            if K.self == String.self {
+                return combineLocally(stage, p, batch, partitioner: partitioner,
+                                      wrap: { FastStringKey(unsafeBitCast($0, to: String.self)) },
+                                      unwrap: { unsafeBitCast($0.string, to: K.self) },
+                                      createCombiner: createCombiner, mergeValue: mergeValue)
             }
-            if P == 1 { return [local] }
-            var split = Array(repeating: [K: C](), count: P)
-            let expected = local.count / P + local.count / (4 * P) + 1
-            for j in 0..<P { split[j].reserveCapacity(expected) }
-            for (k, c) in local { split[partitioner.partition(k)][k] = c }
-            return split
+            return combineLocally(stage, p, batch, partitioner: partitioner, wrap: { $0 }, unwrap: { $0 },
+                                  createCombiner: createCombiner, mergeValue: mergeValue)
         }
         // Phase 2: merge the pieces of each output partition into the largest one.
         return Parallel.map(P) { j in
@@ -54,6 +48,36 @@ enum ShuffleKernels {
         }
     }
 
+    /// Phase 1 of `combine` for input partition `p`: its records combined per key in a table keyed by
+    /// `wrap(key)`, then split by the key's partition.
+    @inlinable
+    static func combineLocally<K: Hashable & Sendable, L: Hashable, V: Sendable, C: Sendable>(
+        _ stage: Stage<(K, V)>, _ p: Int, _ batch: BatchRun, partitioner: HashPartitioner,
+        wrap: (K) -> L, unwrap: (L) -> K,
+        createCombiner: @Sendable (V) -> C, mergeValue: @Sendable (C, V) -> C
+    ) -> [[K: C]] {
+        let P = partitioner.partitions
+        var local: [L: C] = [:]
+        stage.forEach(p, batch) { kv in
+            let key = wrap(kv.0)
+            // One lookup for keys already seen (the common case); a second only to insert a new key.
+            if let i = local.index(forKey: key) {
+                local.values[i] = mergeValue(local.values[i], kv.1)
+            } else {
+                local[key] = createCombiner(kv.1)
+            }
+        }
+        if P == 1, L.self == K.self { return [unsafeBitCast(local, to: [K: C].self)] }
+        var split = Array(repeating: [K: C](), count: P)
+        let expected = local.count / P + local.count / (4 * P) + 1
+        for j in 0..<P { split[j].reserveCapacity(expected) }
+        for (l, c) in local {
+            let k = unwrap(l)
+            split[partitioner.partition(k)][k] = c
+        }
+        return split
+    }
+
     /// Moves every record to the partition of its key: `result[j]` holds partition `j`'s records.
     @inlinable
     static func partition<K: Hashable & Sendable, V: Sendable>(
@@ -68,7 +92,7 @@ enum ShuffleKernels {
         }
     }
 
-    /// Records of one output partition, with each key's `hashValue` beside it so later tables need not
+    /// Records of one output partition, with each key's hash (`KeyHash.of`) beside it so later tables need not
     /// hash the key again.
     @usableFromInline
     struct HashedRows<K: Sendable, V: Sendable>: Sendable {
@@ -108,7 +132,7 @@ enum ShuffleKernels {
             // Through the buffer: the appends then check only the pieces' own storage for uniqueness.
             split.withUnsafeMutableBufferPointer { pieces in
                 stage.forEach(p, batch) { kv in
-                    let h = kv.0.hashValue
+                    let h = KeyHash.of(kv.0)
                     let j = partitioner.partition(hashValue: h) * buckets + (mask == 0 ? 0 : bucket(h, mask))
                     pieces[j].rows.append(kv)
                     pieces[j].hashes.append(h)

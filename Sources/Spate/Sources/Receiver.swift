@@ -18,6 +18,22 @@
 /// }
 /// let ticks = ssc.receiverStream(Ticker())
 /// ```
+/// The text form, as fast as `socketTextStream(host:port:as: .utf8Lines)`: a receiver of `Utf8Text` cuts the
+/// bytes it reads into line views with a `TextLineSplitter` and stores them; no String is built per line, and
+/// with checkpointing the lines are write-ahead logged like any Codable record.
+/// ```swift
+/// struct LineReceiver: Receiver {
+///     func onStart(_ context: ReceiverContext<Utf8Text>) async throws {
+///         var splitter = TextLineSplitter(format: .utf8Lines)
+///         for try await chunk in connection.chunks {          // [UInt8] reads from your transport
+///             var output = TextLineSplitter<Utf8Text>.Output()
+///             chunk.withUnsafeBytes { splitter.feed($0, into: &output) }
+///             context.store(contentsOf: output.lines)
+///         }
+///     }
+///     func onStop() async {}
+/// }
+/// ```
 public protocol Receiver: Sendable {
     /// The records the receiver produces.
     associatedtype Element: Sendable

@@ -5,25 +5,26 @@ import NIOPosix
 import Synchronization
 
 /// The client behind `socketTextStream(host:port:)`: one connection at a time to a TCP server, lines buffered
-/// until the next batch cuts them (see `ReceivedRecordsSource`).
+/// until the next batch cuts them (see `ReceivedRecordsSource`), as `String`s or `Utf8Text` views (`format`).
 ///
 /// The receive loop runs in its own task. When the server closes the connection or it fails, the loop
 /// reconnects with exponential backoff (100 ms doubling to 2 s) until it is stopped; buffered lines stay
 /// buffered meanwhile, so nothing received is lost.
-final class SocketTextSource: ReceivedRecordsSource {
-    typealias Element = String
+final class SocketTextSource<Line: Sendable>: ReceivedRecordsSource {
+    typealias Element = Line
     typealias Descriptor = Range<Int>
     typealias Position = Int
     let host: String
     let port: Int
     let parallelism: Int
+    let format: TextLineFormat<Line>
     private let logger: Logger
     private let state = Mutex(State())
     /// The backpressure / max-rate bound: a batch takes at most the bound x batch interval lines, and the
     /// reader pauses (TCP flow control slows the server) while about two batches of lines wait.
     var rateLimiter: SourceRateLimiter { received.rateLimiter }
     /// The received lines waiting for batches, with their write-ahead log when the context checkpoints.
-    let received: ReceiverContext<String>
+    let received: ReceiverContext<Line>
 
     private struct State: Sendable {
         /// Invalid lines received since the last cut.
@@ -35,13 +36,14 @@ final class SocketTextSource: ReceivedRecordsSource {
         var connections = 0
     }
 
-    static let initialBackoff = Duration.milliseconds(100)
-    static let maximumBackoff = Duration.seconds(2)
+    static var initialBackoff: Duration { .milliseconds(100) }
+    static var maximumBackoff: Duration { .seconds(2) }
 
     /// A client of `host:port` for `ssc`'s batches.
-    init(host: String, port: Int, in ssc: StreamingContext) {
+    init(host: String, port: Int, format: TextLineFormat<Line>, in ssc: StreamingContext) {
         self.host = host
         self.port = port
+        self.format = format
         self.parallelism = ssc.parallelism
         let name = "socketTextStream(\(host):\(port))"
         var logger = ssc.logger
@@ -153,11 +155,11 @@ final class SocketTextSource: ReceivedRecordsSource {
 
     /// Reads lines until the connection ends; returns the error that ended it, if any.
     private func read(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async -> (any Error)? {
-        var splitter = LineSplitter()
+        var splitter = TextLineSplitter(format: format)
         do {
             try await channel.executeThenClose { inbound, _ in
                 for try await buffer in inbound {
-                    var output = LineSplitter.Output()
+                    var output = TextLineSplitter<Line>.Output()
                     buffer.withUnsafeReadableBytes { splitter.feed($0, into: &output) }
                     append(output)
                     // Backpressure: stop reading while the batches cannot take the lines already buffered.
@@ -165,18 +167,18 @@ final class SocketTextSource: ReceivedRecordsSource {
                 }
             }
         } catch {
-            var output = LineSplitter.Output()
+            var output = TextLineSplitter<Line>.Output()
             splitter.finish(into: &output)
             append(output)
             return isStopped ? nil : error
         }
-        var output = LineSplitter.Output()
+        var output = TextLineSplitter<Line>.Output()
         splitter.finish(into: &output)
         append(output)
         return nil
     }
 
-    private func append(_ output: LineSplitter.Output) {
+    private func append(_ output: TextLineSplitter<Line>.Output) {
         guard !output.lines.isEmpty || output.invalid > 0 else { return }
         if !output.lines.isEmpty { received.store(contentsOf: output.lines) }
         if output.invalid > 0 { state.withLock { $0.invalid += output.invalid } }
@@ -216,7 +218,18 @@ extension StreamingContext {
     /// With backpressure or a maximum rate (`backpressure(_:)`), a batch takes at most the rate bound x batch
     /// interval lines; the rest stay buffered, and reading pauses while about two batches of lines wait.
     public func socketTextStream(host: String, port: Int) -> DStream<String> {
-        let source = SocketTextSource(host: host, port: port, in: self)
+        socketTextStream(host: host, port: port, as: .strings)
+    }
+
+    /// `socketTextStream(host:port:)` handing out its lines in `format`: `.utf8Lines` gives `Utf8Text`
+    /// views of the received bytes, the fast form (no String built per line; split them with `words`,
+    /// `wordKeys`, `field(_:)` and count with `TextKey`).
+    /// ```swift
+    /// let counts = ssc.socketTextStream(host: "127.0.0.1", port: 9999, as: .utf8Lines)
+    ///     .flatMap { $0.wordKeys }.map { ($0, 1) }.reduceByKey(+)
+    /// ```
+    public func socketTextStream<Line>(host: String, port: Int, as format: TextLineFormat<Line>) -> DStream<Line> {
+        let source = SocketTextSource(host: host, port: port, format: format, in: self)
         return inputStream(source, rateLimiter: source.rateLimiter)
     }
 }

@@ -25,7 +25,7 @@ enum StateKernels {
             let key = states.keys[i]
             values.removeAll(keepingCapacity: true)
             if !rows.isEmpty {
-                var at = table.first(key, hash: key.hashValue, in: rows) { $0.0 }
+                var at = table.first(key, hash: KeyHash.of(key), in: rows) { $0.0 }
                 if at >= 0 { seen[at] = true }
                 while at >= 0 {
                     values.append(rows[at].1)

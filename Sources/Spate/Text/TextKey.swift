@@ -103,6 +103,14 @@ public struct TextKey: Sendable {
         return (w, 0)
     }
 
+    /// A random seed drawn once per process from `Hasher` (so it is fixed when `SWIFT_DETERMINISTIC_HASHING`
+    /// is set, like every Swift hash); mixed into every key's hash.
+    @usableFromInline static let processSeed: UInt64 = {
+        var hasher = Hasher()
+        hasher.combine(0x7465_7874_6B65_79 as UInt64)
+        return UInt64(bitPattern: Int64(hasher.finalize()))
+    }()
+
     /// The long form's hash: SipHash through `Hasher`, keyed with the process's random seed, so keys from
     /// untrusted input cannot be chosen to collide (an unkeyed hash such as FNV has collisions that hold for
     /// every seed, which would turn a dictionary of such keys into a list).
@@ -124,20 +132,25 @@ extension TextKey: Hashable {
         return a == b
     }
 
-    /// Feeds one word to the hasher: the inline bytes mixed together, or the long form's hash and length.
+    /// Feeds both words to the hasher: the inline bytes, or the long form's hash and length. (Mixing them
+    /// into one word first would let chosen keys collide under every seed when a key is hashed inside
+    /// another value, such as a tuple key.)
     @inlinable
     public func hash(into hasher: inout Hasher) {
-        // One combine instead of two: collisions of this 64-bit mix only cost a comparison.
-        hasher.combine(w0 ^ (w1 &* 0x9E37_79B9_7F4A_7C15))
+        hasher.combine(w0)
+        hasher.combine(w1)
     }
 
-    /// The seeded hash that `Set` and `Dictionary` use, computed directly from the two words with two
-    /// multiply-mix rounds (wyhash's `mum`) instead of a SipHash pass through `Hasher`: hashing is most of
-    /// the cost of counting short keys. The table's seed (random per process) enters both factors of the
-    /// first round, so no key can zero a factor without knowing it; long keys' words are already a keyed hash.
+    /// The seeded hash that `Set`, `Dictionary`, the hash partitioner and the join and state tables use
+    /// (`hashValue` is this with seed 0), computed directly from the two words with two multiply-mix rounds
+    /// (wyhash's `mum`) instead of a SipHash pass through `Hasher`: hashing is most of the cost of counting
+    /// short keys. A random per-process seed (`TextKey.processSeed`, as `Hasher`'s) is mixed with the table's
+    /// seed and enters both factors of the first round, so no key can zero a factor, and no set of keys can
+    /// be chosen to collide, without knowing it (a fixed seed would let 20,000 chosen keys share one hash and
+    /// turn every table into a list); long keys' words are already a keyed hash.
     @inlinable
     public func _rawHashValue(seed: Int) -> Int {
-        let s = UInt64(bitPattern: Int64(seed))
+        let s = UInt64(bitPattern: Int64(seed)) ^ TextKey.processSeed
         let a = (w0 ^ s ^ 0xA076_1D64_78BD_642F).multipliedFullWidth(by: w1 ^ (s &* 0x9E37_79B9_7F4A_7C15) ^ 0xE703_7ED1_A0B4_28DB)
         let h = a.high ^ a.low
         let b = (h ^ 0x8EBC_6AF0_9C88_C6E3).multipliedFullWidth(by: s ^ 0x5899_65CC_7537_4CC3)
@@ -156,4 +169,28 @@ extension TextKey: Comparable, CustomStringConvertible, ExpressibleByStringLiter
 
     /// A key from a string literal: `counts[TextKey("view")]` or `let k: TextKey = "view"`.
     public init(stringLiteral value: String) { self.init(value) }
+}
+
+extension TextKey: Codable {
+    /// A key from its checkpointed form: a string, or an array of bytes for a key that is not UTF-8.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let string = try? container.decode(String.self) {
+            self.init(string)
+        } else {
+            let bytes = try container.decode([UInt8].self)
+            self = bytes.withUnsafeBufferPointer { TextKey(bytes: $0) }
+        }
+    }
+
+    /// Encodes the key as a string (as a byte array when its bytes are not valid UTF-8), so the state of
+    /// TextKey-keyed operators checkpoints.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let string = withBytes({ String(validating: $0, as: UTF8.self) }) {
+            try container.encode(string)
+        } else {
+            try container.encode(withBytes { Array($0) })
+        }
+    }
 }

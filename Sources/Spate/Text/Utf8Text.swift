@@ -167,3 +167,16 @@ extension Utf8Text: CustomStringConvertible, Comparable {
         lhs.withBytes { a in rhs.withBytes { b in a.lexicographicallyPrecedes(b) } }
     }
 }
+
+extension Utf8Text: Codable {
+    /// A view of a decoded string's bytes: received lines come back this way from the write-ahead log.
+    public init(from decoder: any Decoder) throws {
+        self.init(try decoder.singleValueContainer().decode(String.self))
+    }
+
+    /// Encodes the text as a string (the sources hand out only valid UTF-8, so it round-trips exactly).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(string)
+    }
+}
