@@ -2,13 +2,15 @@ import Spate
 import Synchronization
 
 /// The batch claims the table outputs of one context hold, and how many batches each skipped as already
-/// claimed. It rides on the context as a listener that listens to nothing (a module finds its own listener
-/// among `registeredListeners`), so the core needs no table vocabulary.
+/// claimed. It lives in the program's storage (`StreamingContext.programStorage(_:make:)`, kept by the
+/// context's graph), so the core needs no table vocabulary.
 ///
 /// Registering checks, at definition, what would make two outputs of one program confuse their claims: the
 /// same (database, table, sink id) twice, or an append table (keyed by `(batch_time, seq)`, so two writers'
-/// rows collide) written by two outputs.
-package final class TableClaims: StreamingListener {
+/// rows collide) written by two outputs. The conflict is thrown by the definition and also recorded as one of
+/// the graph's definition errors, so `start()` refuses the program even when the definition's error was
+/// ignored (`try?`).
+package final class TableClaims: Sendable {
     /// One output's claim key.
     struct Key: Hashable {
         let database: String
@@ -27,13 +29,10 @@ package final class TableClaims: StreamingListener {
 
     private init() {}
 
-    /// The claims of `context`'s outputs (added to its listeners on first use). Outputs are defined on one
-    /// thread before `start()`, so two first uses do not race.
+    /// The claims of `context`'s outputs, made on first use (under the graph's lock, so two first uses get
+    /// one instance).
     package static func of(_ context: StreamingContext) -> TableClaims {
-        if let found = context.registeredListeners.lazy.compactMap({ $0 as? TableClaims }).first { return found }
-        let claims = TableClaims()
-        context.addListener(claims)
-        return claims
+        context.programStorage(TableClaims.self) { TableClaims() }
     }
 
     /// Registers the output `operation` writing `table` of `database` (a path or connection string, as given)
@@ -42,12 +41,12 @@ package final class TableClaims: StreamingListener {
     /// output of this context holds the same claim key, or when either writes the table in append mode.
     package func register(
         operation: String, database: String, table: String, sink: String, mode: TableWriteMode, claimsBatches: Bool
-    ) throws {
+    ) throws(TableDefinitionError) {
         let printable = !sink.unicodeScalars.contains { $0.properties.generalCategory == .control }
         guard !sink.isEmpty, sink.count <= 200, printable else {
             throw TableDefinitionError.invalidSinkID(operation: operation, sink: sink)
         }
-        try registry.withLock { r in
+        try registry.withLock { r throws(TableDefinitionError) in
             let place = [database, table]
             if let other = r.modes[place], other == .append || mode == .append {
                 throw TableDefinitionError.appendTableShared(

@@ -81,8 +81,15 @@ extension DStream {
     ) throws {
         let operation = TableLayout.operation(kind, table: table, sink: sink)
         let claims = TableClaims.of(context)
-        try claims.register(
-            operation: operation, database: database, table: table, sink: sink, mode: mode, claimsBatches: claimsBatches)
+        do {
+            try claims.register(
+                operation: operation, database: database, table: table, sink: sink, mode: mode,
+                claimsBatches: claimsBatches)
+        } catch {
+            // Also a definition error of the program: start() refuses it even if this throw is ignored.
+            context.recordModuleDefinitionError(error)
+            throw error
+        }
         foreach(
             TableSink(operation: operation, sink: sink, writer: writer, claims: claims, logger: context.packageLogger,
                       row: row),

@@ -76,6 +76,25 @@ import Testing
         #expect("\(append.map { "\($0)" } ?? "")".contains("an append table is keyed by (batch_time, seq)"))
     }
 
+    @Test func aClaimConflictIgnoredAtDefinitionStillStopsStartAndTheClaimsAreNoListener() async throws {
+        let dir = Helpers.TempDir()
+        let path = dir.path("ignored.sqlite")
+        let ssc = StreamingContext(batchInterval: .seconds(1), parallelism: 2, clock: .manual)
+        let pairs = ssc.queueStream([[("a", 1)]])
+        try pairs.saveToSQLite(path: path, table: "counts", mode: .accumulate)
+        // The program ignores the definition's error: start() reports it as a definition error of the graph.
+        try? pairs.saveToSQLite(path: path, table: "counts", mode: .accumulate)
+        let error = await #expect(throws: TableDefinitionError.self) { try await ssc.start() }
+        guard case .sinkIDShared(_, _, "counts", TableLayout.defaultSink)? = error else {
+            Issue.record("expected sinkIDShared, got \(String(describing: error))")
+            return
+        }
+        // The claims live in the program's storage, not among the listeners, and are one instance per program.
+        #expect(!ssc.registeredListeners.contains { $0 is TableClaims })
+        #expect(TableClaims.of(ssc) === TableClaims.of(ssc))
+        #expect(TableClaims.of(ssc) !== TableClaims.of(StreamingContext(batchInterval: .seconds(1), clock: .manual)))
+    }
+
     @Test func aBookkeepingTableOfTheEarlierFormatFailsWithItsMigrationWhichKeepsItsClaims() async throws {
         let dir = Helpers.TempDir()
         let path = dir.path("old.sqlite")

@@ -63,4 +63,42 @@ import Testing
         #expect(!wasInterrupted)
         #expect(out.times.contains(cutTime), "\(out.times)")
     }
+
+    /// Counts the batches submitted and completed.
+    final class Progress: StreamingListener {
+        let counts = Mutex<(submitted: Int, completed: Int, infos: [BatchInfo])>((0, 0, []))
+        func batchSubmitted(_ info: BatchInfo) { counts.withLock { $0.submitted += 1 } }
+        func batchCompleted(_ info: BatchInfo) {
+            counts.withLock { c in
+                c.completed += 1
+                c.infos.append(info)
+            }
+        }
+    }
+
+    @Test func whenProcessingFallsBehindTheGeneratorWaitsAndTheLagShowsAsSchedulingDelay() async throws {
+        let ssc = StreamingContext(batchInterval: .milliseconds(20), parallelism: 1)
+        let progress = Progress()
+        ssc.addListener(progress)
+        let backlog = Mutex(0)
+        // Each batch takes 10 batch intervals.
+        ssc.queueStream([[1]], default: [0]).foreachBatch { _, _ in try await Task.sleep(for: .milliseconds(200)) }
+        try await ssc.start()
+        for _ in 0..<15 {
+            try await Task.sleep(for: .milliseconds(100))
+            let (submitted, completed, _) = progress.counts.withLock { $0 }
+            backlog.withLock { $0 = Swift.max($0, submitted - completed) }
+        }
+        await ssc.stop(graceful: false)
+        // One batch runs and at most two (the default maxQueuedBatches) wait; the generator waited for room.
+        #expect(backlog.withLock { $0 } <= 3, "batches generated but not completed: \(backlog.withLock { $0 })")
+        let infos = progress.counts.withLock { $0.infos }
+        try #require(infos.count >= 5)
+        let last = try #require(infos.last)
+        #expect(last.generationDelay > .milliseconds(500), "\(last.generationDelay)")
+        #expect((last.schedulingDelay ?? .zero) >= last.generationDelay)
+        // No batch time was skipped.
+        let times = infos.map(\.batchTime.milliseconds)
+        #expect(zip(times, times.dropFirst()).allSatisfy { $0 + 20 == $1 }, "\(times)")
+    }
 }

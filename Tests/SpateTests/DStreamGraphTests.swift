@@ -21,7 +21,7 @@ import Testing
         #expect(graph.register(name: "b") == 2)
         graph.seal()
         #expect(graph.register(name: "late") == 3)
-        #expect(graph.firstDefinitionError == .operatorAddedAfterStart("late"))
+        #expect(graph.firstDefinitionError as? SpateError == .operatorAddedAfterStart("late"))
         #expect(throws: SpateError.operatorAddedAfterStart("late")) { try graph.validate() }
     }
 

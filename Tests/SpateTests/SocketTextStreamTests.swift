@@ -6,7 +6,7 @@ import Testing
 @testable import Spate
 
 /// A real TCP server on 127.0.0.1 that sends bytes to every connected client.
-private final class SocketLineServer: Sendable {
+final class SocketLineServer: Sendable {
     let port: Int
     private let server: any Channel
     private let clients: ClientList

@@ -29,8 +29,20 @@ public struct BackpressureConfiguration: Sendable, Equatable {
     public var derivative: Double
     /// The lowest rate the estimator sets, in records per second (above 0; Spark's default 100).
     public var minRate: Double
+    /// The most records a receiving source (`socketTextStream`, `receiverStream`) holds for the next batches,
+    /// with or without backpressure: at the bound the socket reader stops reading (TCP slows the peer) and
+    /// `ReceiverContext.awaitCapacity()` waits, until a batch takes them. Default 1,000,000.
+    public var maxBufferedRecords: Int
+    /// The most bytes of received lines `socketTextStream` holds for the next batches (as `maxBufferedRecords`).
+    /// Default 128 MiB.
+    public var maxBufferedBytes: Int
+    /// The most generated batches that wait for the one running (Spark's backlog, unbounded there): when
+    /// processing falls behind, the generator waits for room before cutting the next batch, so records stay
+    /// in the sources and the lag shows in `BatchInfo.generationDelay` and `schedulingDelay`. Default 2.
+    public var maxQueuedBatches: Int
 
-    /// Settings with Spark's defaults: disabled, no initial or maximum rate, gains 1.0 / 0.2 / 0.0, min rate 100.
+    /// Settings with Spark's defaults: disabled, no initial or maximum rate, gains 1.0 / 0.2 / 0.0, min rate 100;
+    /// receive buffers bounded at 1,000,000 records and 128 MiB, at most 2 batches waiting to run.
     public init(
         enabled: Bool = false,
         initialRate: Int? = nil,
@@ -38,7 +50,10 @@ public struct BackpressureConfiguration: Sendable, Equatable {
         proportional: Double = 1.0,
         integral: Double = 0.2,
         derivative: Double = 0.0,
-        minRate: Double = 100
+        minRate: Double = 100,
+        maxBufferedRecords: Int = 1_000_000,
+        maxBufferedBytes: Int = 128 << 20,
+        maxQueuedBatches: Int = 2
     ) {
         self.enabled = enabled
         self.initialRate = initialRate
@@ -47,6 +62,9 @@ public struct BackpressureConfiguration: Sendable, Equatable {
         self.integral = integral
         self.derivative = derivative
         self.minRate = minRate
+        self.maxBufferedRecords = maxBufferedRecords
+        self.maxBufferedBytes = maxBufferedBytes
+        self.maxQueuedBatches = maxQueuedBatches
     }
 
     /// Checks every value; throws `SpateError.invalidBackpressure` naming the setting and what to change.
@@ -56,6 +74,15 @@ public struct BackpressureConfiguration: Sendable, Equatable {
         }
         if let initialRate, initialRate <= 0 {
             throw SpateError.invalidBackpressure(setting: "initialRate", value: Double(initialRate))
+        }
+        if maxBufferedRecords <= 0 {
+            throw SpateError.invalidBackpressure(setting: "maxBufferedRecords", value: Double(maxBufferedRecords))
+        }
+        if maxBufferedBytes <= 0 {
+            throw SpateError.invalidBackpressure(setting: "maxBufferedBytes", value: Double(maxBufferedBytes))
+        }
+        if maxQueuedBatches <= 0 {
+            throw SpateError.invalidBackpressure(setting: "maxQueuedBatches", value: Double(maxQueuedBatches))
         }
         try PIDRateEstimator.validate(proportional: proportional, integral: integral, derivative: derivative,
                                       minRate: minRate)

@@ -22,6 +22,8 @@ public enum SpateError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidTimeout(operation: String, timeout: Duration)
     /// A `BackpressureConfiguration` value (`setting` names its property) is out of range.
     case invalidBackpressure(setting: String, value: Double)
+    /// A source's longest line (`socketTextStream(host:port:maxLineBytes:)`) is below 1 byte.
+    case invalidMaxLineBytes(source: String, maxLineBytes: Int)
     /// A setting (such as `backpressure(_:)`) was changed after `start()`, when it no longer takes effect.
     case configuredAfterStart(String)
     /// A recovered `queueStream` lacks the batches its checkpoint needs to replay.
@@ -66,6 +68,9 @@ public enum SpateError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .invalidBackpressure(setting, value):
             return "backpressure \(setting) \(value) is invalid: set BackpressureConfiguration.\(setting) to "
                 + Self.backpressureFix(setting)
+        case let .invalidMaxLineBytes(source, value):
+            return "\(source): maxLineBytes \(value) is below 1: use 1 or more bytes (the default is 1 MiB, "
+                + "1 << 20); longer lines are dropped and counted in BatchInfo.invalidRecords"
         case let .configuredAfterStart(setting):
             return "\(setting) was called after start(), so it has no effect: call it before start()"
         case let .queueBatchesMissing(range):
@@ -90,6 +95,9 @@ public enum SpateError: Error, Sendable, Equatable, CustomStringConvertible {
         case "minRate": "a finite number of records per second above 0 (the default, as Spark's, is 100)"
         case "maxRatePerSecond": "1 or more records per second, or nil for no maximum"
         case "initialRate": "1 or more records per second, or nil for no initial bound"
+        case "maxBufferedRecords": "1 or more records (the default is 1,000,000)"
+        case "maxBufferedBytes": "1 or more bytes (the default is 128 MiB)"
+        case "maxQueuedBatches": "1 or more batches (the default is 2)"
         default: "a valid value (see BackpressureConfiguration's documentation)"
         }
     }

@@ -36,6 +36,10 @@ public struct BatchInfo: Sendable, CustomStringConvertible {
     /// Keys held by the stateful operators (updateStateByKey, mapWithState, incremental windows) after
     /// this batch, by operator name.
     public internal(set) var stateKeys: [String: Int] = [:]
+    /// Keys the stateful operators removed in this batch because they expired (updateStateByKey's `timeout`,
+    /// mapWithState's `StateSpec.timeout`, reduceByKeyAndWindow's `filter`), by operator name; operators that
+    /// removed none are absent.
+    public internal(set) var expiredStateKeys: [String: Int] = [:]
 
     /// The total rate bound of the batch's bounded input streams, in records per second; nil when no input
     /// stream was bounded.
@@ -50,9 +54,13 @@ public struct BatchInfo: Sendable, CustomStringConvertible {
     /// Set on the first batch after the context recovered from a checkpoint: the checkpoint's batch time.
     public internal(set) var recoveredFrom: BatchTime? = nil
 
-    /// Time from submission to the start of processing.
+    /// How late the batch was generated after its time fell due on the system clock (the generator waited for
+    /// room in the queue of batches, or for a slow cut); zero on the manual clock. Part of `schedulingDelay`.
+    public internal(set) var generationDelay: Duration = .zero
+    /// Time from the batch's due time to the start of processing (as Spark's): `generationDelay` plus the wait
+    /// from submission to the start.
     public var schedulingDelay: Duration? {
-        processingStartTime.map { .milliseconds($0 - submissionTime) }
+        processingStartTime.map { .milliseconds($0 - submissionTime) + generationDelay }
     }
     /// Time spent running the batch's output operations.
     public var processingDelay: Duration? {
@@ -61,7 +69,7 @@ public struct BatchInfo: Sendable, CustomStringConvertible {
     }
     /// Scheduling delay plus processing delay.
     public var totalDelay: Duration? {
-        processingEndTime.map { .milliseconds($0 - submissionTime) }
+        processingEndTime.map { .milliseconds($0 - submissionTime) + generationDelay }
     }
 
     public var description: String {

@@ -21,10 +21,12 @@ final class DStreamGraph: Sendable {
         var nodes: [any GraphNode] = []
         var sources: [RegisteredSource] = []
         var outputs: [OutputOperation] = []
-        var errors: [SpateError] = []
+        var errors: [any Error & Sendable] = []
         var checkpointed: [any CheckpointedOperator] = []
         var recoverableSources: [String: RecoverableSourceHandle] = [:]
         var checkpointIntervalMs: Int?
+        /// What modules outside the core keep per program (`storage(_:make:)`), by type.
+        var storage: [ObjectIdentifier: any Sendable] = [:]
     }
 
     init(batchIntervalMs: Int, logger: Logger) {
@@ -37,7 +39,7 @@ final class DStreamGraph: Sendable {
     /// A new id for a stream or output named `name`; defining it after `seal()` is a definition error.
     func register(name: String) -> Int {
         definition.withLock { d in
-            if d.sealed { record(.operatorAddedAfterStart(name), in: &d) }
+            if d.sealed { record(SpateError.operatorAddedAfterStart(name), in: &d) }
             d.nextId += 1
             return d.nextId
         }
@@ -49,7 +51,7 @@ final class DStreamGraph: Sendable {
 
     func add(output: OutputOperation) {
         definition.withLock { d in
-            if d.sealed { record(.operatorAddedAfterStart(output.name), in: &d) }
+            if d.sealed { record(SpateError.operatorAddedAfterStart(output.name), in: &d) }
             d.outputs.append(output)
         }
     }
@@ -59,13 +61,19 @@ final class DStreamGraph: Sendable {
         definition.withLock { record(error, in: &$0) }
     }
 
-    private func record(_ error: SpateError, in d: inout Definition) {
+    /// Records an invalid definition that a module outside the core found, as its own typed error.
+    func recordModuleDefinitionError(_ error: any Error & Sendable) {
+        definition.withLock { record(error, in: &$0) }
+    }
+
+    private func record(_ error: any Error & Sendable, in d: inout Definition) {
         d.errors.append(error)
         logger.error("\(error)")
     }
 
-    /// The first invalid definition, if any.
-    var firstDefinitionError: SpateError? { definition.withLock { $0.errors.first } }
+    /// The first invalid definition, if any: a `SpateError`, or a module's own typed error (SpateSQL's
+    /// `TableDefinitionError`).
+    var firstDefinitionError: (any Error)? { definition.withLock { $0.errors.first } }
 
     /// Checks the definition: throws the first definition error, or `SpateError.noOutputOperations` when
     /// nothing would run.
@@ -79,6 +87,17 @@ final class DStreamGraph: Sendable {
     /// Ends the definition (the context leaves its initial phase): a stream or output defined from now on
     /// is a definition error.
     func seal() { definition.withLock { $0.sealed = true } }
+
+    /// The program's instance of `type`, made by `make` on its first use: what a module outside the core keeps
+    /// per program (SpateSQL's batch claims), so it needs neither a global table nor a listener to hold it.
+    func storage<Value: Sendable>(_ type: Value.Type, make: () -> Value) -> Value {
+        definition.withLock { d in
+            if let found = d.storage[ObjectIdentifier(type)] as? Value { return found }
+            let made = make()
+            d.storage[ObjectIdentifier(type)] = made
+            return made
+        }
+    }
 
     // MARK: Time
 
@@ -138,6 +157,7 @@ final class DStreamGraph: Sendable {
             d.outputs = []
             d.checkpointed = []
             d.recoverableSources = [:]
+            d.storage = [:]
         }
     }
 
@@ -181,4 +201,18 @@ final class DStreamGraph: Sendable {
 
     /// The checkpoint interval the streams asked for, if any.
     var checkpointIntervalMs: Int? { definition.withLock { $0.checkpointIntervalMs } }
+}
+
+extension StreamingContext {
+    /// This program's instance of `type`, made by `make` on first use (`DStreamGraph.storage(_:make:)`): where a
+    /// module outside the core keeps what belongs to one program, such as SpateSQL's batch claims.
+    package func programStorage<Value: Sendable>(_ type: Value.Type, make: () -> Value) -> Value {
+        graph.storage(type, make: make)
+    }
+
+    /// Records an invalid definition that a module outside the core found (a typed error of its own, such as
+    /// SpateSQL's `TableDefinitionError`); `start()`, `advance(by:)` and `awaitTermination()` throw the first.
+    package func recordModuleDefinitionError(_ error: any Error & Sendable) {
+        graph.recordModuleDefinitionError(error)
+    }
 }

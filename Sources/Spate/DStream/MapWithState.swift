@@ -29,41 +29,39 @@ extension DStream {
         _ spec: StateSpec<K, V, S, R>
     ) -> MapWithStateStream<K, V, S, R> where T == (K, V) {
         // The per-batch step is built here, for the caller's types; the bookkeeping around it is not hot.
-        mapWithStateStream(spec) { parent, run, state, partitioner, timeoutMs, timeMs, snapshot in
+        mapWithStateStream(spec) { parent, run, state, partitioner, timeout, timeMs, snapshot in
             let pieces = ShuffleKernels.hashPartition(parent, run, partitioner: partitioner)
             return Parallel.map(partitioner.partitions) { j in
                 let rows = ShuffleKernels.gather(pieces, j).rows
                 return state.withPartition(j) { entries in
                     StateKernels.applyMapping(
-                        rows, to: &entries, spec.function, timeoutMs: timeoutMs, timeMs: timeMs, run, snapshot: snapshot)
+                        rows, to: &entries, spec.function, timeout: timeout, timeMs: timeMs, run, snapshot: snapshot)
                 }
             }
         }
     }
 
     /// The mapWithState stream around `step`, which applies one parent batch to the state and returns, per
-    /// partition, the mapped records and (when `snapshot`, that is once `stateSnapshots()` was asked for) the
-    /// state's `(key, state)` pairs, which go to the snapshot stream.
+    /// partition, the mapped records, (when `snapshot`, that is once `stateSnapshots()` was asked for) the
+    /// state's `(key, state)` pairs, which go to the snapshot stream, and the count of keys timed out.
     @usableFromInline
     func mapWithStateStream<K: Hashable & Sendable, V: Sendable, S: Sendable, R: Sendable>(
         _ spec: StateSpec<K, V, S, R>,
         step: @escaping @Sendable (
-            _ parent: Stage<(K, V)>, _ run: BatchRun, _ state: KeyedState<Int, [K: MapWithStateEntry<S>]>,
-            _ partitioner: HashPartitioner, _ timeoutMs: Int?, _ timeMs: Int, _ snapshot: Bool
-        ) -> [([R], [(K, S)])]
+            _ parent: Stage<(K, V)>, _ run: BatchRun, _ state: KeyedState<Int, [K: TimedEntry<S>]>,
+            _ partitioner: HashPartitioner, _ timeout: StateTTL?, _ timeMs: Int, _ snapshot: Bool
+        ) -> [([R], [(K, S)], expired: Int)]
     ) -> MapWithStateStream<K, V, S, R> where T == (K, V) {
-        let timeoutMs = spec.timeoutInterval.map(\.wholeMilliseconds).flatMap { $0 > 0 ? $0 : nil }
-        if let timeout = spec.timeoutInterval, timeoutMs == nil {
-            context.recordDefinitionError(.invalidTimeout(operation: "mapWithState", timeout: timeout))
-        }
+        let timeout = StateTTL.of(spec.timeoutInterval, operation: "mapWithState", in: context)
         let snapshots = NodeRef<(K, S)>()
         let initial = spec.initialStates
         let mapped = keyedStateStream(
             "mapWithState", kind: "mapWithState<\(K.self), \(V.self), \(S.self)>", partitions: spec.partitionCount,
-            seed: { time in initial.map { ($0.0, MapWithStateEntry(state: $0.1, updatedMs: time.milliseconds)) } }
+            seed: { time in initial.map { ($0.0, TimedEntry(state: $0.1, updatedMs: time.milliseconds)) } }
         ) { parent, run, time, state, partitioner in
             let snapshotNode = snapshots.node
-            let results = step(parent, run, state, partitioner, timeoutMs, time.milliseconds, snapshotNode != nil)
+            let results = step(parent, run, state, partitioner, timeout, time.milliseconds, snapshotNode != nil)
+            state.recordExpired(results.reduce(0) { $0 + $1.expired })
             snapshotNode?.put(results.map(\.1), at: time)
             return Stage(partitions: results.map(\.0))
         }

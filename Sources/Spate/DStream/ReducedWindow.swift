@@ -60,9 +60,14 @@ struct ReducedWindowFunctions<K: Hashable & Sendable, V: Sendable>: Sendable {
                     }
                 }
                 if let filter {
+                    var dropped = 0
                     for k in touched {
-                        if let i = d.index(forKey: k), !filter((k, d.values[i])) { d.remove(at: i) }
+                        if let i = d.index(forKey: k), !filter((k, d.values[i])) {
+                            d.remove(at: i)
+                            dropped += 1
+                        }
                     }
+                    state.recordExpired(dropped)
                 }
             }
         }

@@ -19,6 +19,9 @@ final class BatchScheduler: Sendable {
     private let onFailure: @Sendable (any Error) async -> Void
     private let queue: AsyncStream<GeneratedBatch>
     private let continuation: AsyncStream<GeneratedBatch>.Continuation
+    /// Generated batches waiting for the runner (the one running not counted), at most `maxQueued`.
+    private let queued = Atomic<Int>(0)
+    private let maxQueued: Int
     private let tasks = Mutex<(timer: Task<Void, Never>?, runner: Task<Void, Never>?)>((nil, nil))
     /// The checkpoint recovered from, reported on the first completed batch.
     private let recoveredFrom: Mutex<Int?>
@@ -26,6 +29,7 @@ final class BatchScheduler: Sendable {
     private let recordsIn = Counter(label: "spate_records_in_total")
     private let failedRecords = Counter(label: "spate_failed_records_total")
     private let batchesDone = Counter(label: "spate_batches_completed_total")
+    private let expiredKeys = Counter(label: "spate_state_keys_expired_total")
     private let processingTimer = Metrics.Timer(label: "spate_batch_processing_seconds")
     private let schedulingTimer = Metrics.Timer(label: "spate_batch_scheduling_delay_seconds")
 
@@ -39,7 +43,8 @@ final class BatchScheduler: Sendable {
         let resumeAfterMs = recoveredFromMs ?? graph.zeroMs
         self.graph = graph
         self.generator = JobGenerator(
-            graph: graph, listeners: listeners, rateControl: rateControl, resumeAfterMs: resumeAfterMs)
+            graph: graph, listeners: listeners, rateControl: rateControl, logger: logger, resumeAfterMs: resumeAfterMs)
+        self.maxQueued = rateControl.configuration.maxQueuedBatches
         self.checkpointer = checkpointer
         self.listeners = listeners
         self.logger = logger
@@ -71,7 +76,11 @@ final class BatchScheduler: Sendable {
         graph.forget(before: time)
         var info = batch.info(start: start, end: end, run: run, outputs: infos)
         lastCompleted.store(time.milliseconds, ordering: .releasing)
-        for op in graph.checkpointed { info.stateKeys[op.checkpointName] = op.keyCount }
+        for op in graph.checkpointed {
+            info.stateKeys[op.checkpointName] = op.keyCount
+            let expired = op.takeExpiredKeys()
+            if expired > 0 { info.expiredStateKeys[op.checkpointName] = expired }
+        }
         if let checkpointer {
             let interval = graph.batchIntervalMs
             let pending = Array(stride(from: time.milliseconds + interval, through: generator.lastGeneratedMs,
@@ -98,6 +107,8 @@ final class BatchScheduler: Sendable {
                 "first": "\(info.recordErrors.first ?? "")"])
         }
         batchesDone.increment()
+        let expired = info.expiredStateKeys.values.reduce(0, +)
+        if expired > 0 { expiredKeys.increment(by: expired) }
         if let d = info.processingDelay { processingTimer.recordMilliseconds(d.wholeMilliseconds) }
         if let d = info.schedulingDelay { schedulingTimer.recordMilliseconds(d.wholeMilliseconds) }
     }
@@ -106,11 +117,12 @@ final class BatchScheduler: Sendable {
 
     /// Starts the timer (generation) and runner (processing) tasks.
     func startTimer() {
-        let timer = Task { [generator, continuation] in
-            await generator.tick { continuation.yield($0) }
+        let timer = Task { [self] in
+            await generator.tick(queued: { queued.load(ordering: .acquiring) }, maxQueued: maxQueued) { enqueue($0) }
         }
         let runner = Task { [self] in
             for await batch in queue {
+                queued.subtract(1, ordering: .releasing)
                 do {
                     try await run(batch)
                 } catch {
@@ -140,6 +152,12 @@ final class BatchScheduler: Sendable {
         }
     }
 
+    /// Hands a generated batch to the runner.
+    private func enqueue(_ batch: GeneratedBatch) {
+        queued.add(1, ordering: .releasing)
+        continuation.yield(batch)
+    }
+
     private func drain(graceful: Bool, timeout: Duration?) async {
         let (timer, runner) = tasks.withLock { $0 }
         if let timer { await generator.stopTicking(timer) }
@@ -150,7 +168,7 @@ final class BatchScheduler: Sendable {
         }
         if graph.sources.contains(where: { $0.hooks.hasPendingData() }) {
             let next = BatchTime(milliseconds: generator.lastGeneratedMs + graph.batchIntervalMs)
-            continuation.yield(await generator.generate(next))
+            enqueue(await generator.generate(next))
         }
         continuation.finish()
         let limit = timeout ?? .milliseconds(10 * graph.batchIntervalMs)

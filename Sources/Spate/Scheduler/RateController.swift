@@ -1,3 +1,5 @@
+import Logging
+import Metrics
 import Synchronization
 
 /// The rate bound of one input source (Spark's receiver `RateLimiter`, applied when a batch is cut).
@@ -16,17 +18,24 @@ final class SourceRateLimiter: Sendable {
         var released = false
         var carry = 0.0
         var lastCutBound: Int?
+        var buffer = ReceiveBufferBound()
+        /// Times a reader found the buffer full, and when that was last logged.
+        var fullWaits = 0
+        var fullLoggedAtMs: Int?
     }
 
     private let state = Mutex(State())
 
     /// Sets the batch interval and the configured rates, and forgets previous estimates (at `start()`).
-    func configure(batchIntervalMs: Int, maxRate: Int?, initialRate: Int?) {
+    func configure(
+        batchIntervalMs: Int, maxRate: Int?, initialRate: Int?, buffer: ReceiveBufferBound = ReceiveBufferBound()
+    ) {
         state.withLock { s in
             s = State()
             s.batchIntervalMs = Swift.max(1, batchIntervalMs)
             s.maxRate = maxRate
             s.estimate = initialRate
+            s.buffer = buffer
         }
     }
 
@@ -72,23 +81,68 @@ final class SourceRateLimiter: Sendable {
     /// Lifts the bound for good: a gracefully stopping source hands everything it holds to the final batch.
     func release() { state.withLock { $0.released = true } }
 
-    /// How many buffered records make a receiver wait: two batches at the current bound (at least 1), or nil.
-    var capacity: Int? {
+    /// The receive buffer's bound: records (two batches at the current rate bound, at least 1, and at most
+    /// `maxBufferedRecords`) and bytes (`maxBufferedBytes`).
+    var capacity: ReceiveBufferBound {
         state.withLock { s in
-            guard let bound = Self.bound(s) else { return nil }
+            guard let bound = Self.bound(s) else { return s.buffer }
             let records = Double(bound) * Double(2 * s.batchIntervalMs) / 1000
-            return records >= Double(Int.max / 2) ? Int.max / 2 : Swift.max(1, Int(records))
+            let byRate = records >= Double(Int.max / 2) ? Int.max / 2 : Swift.max(1, Int(records))
+            return ReceiveBufferBound(records: Swift.min(byRate, s.buffer.records), bytes: s.buffer.bytes)
         }
     }
 
-    /// Waits while `buffered()` holds at least `capacity` records, polling a few times per batch interval.
-    /// Returns at once when unbounded; ends early when `stopped()` or the task is cancelled.
-    func waitForCapacity(buffered: () -> Int, stopped: () -> Bool) async {
+    /// How many times the reader found its buffer full and waited since the last call: the generator reports it
+    /// with each batch (`BatchInfo.streamIdToMetadata[id]["receiveBufferFull"]`).
+    func takeFullWaits() -> Int {
+        state.withLock { s in
+            defer { s.fullWaits = 0 }
+            return s.fullWaits
+        }
+    }
+
+    /// Waits while `buffered()` (records, bytes) is at `capacity`, polling a few times per batch interval, so
+    /// the reader stops reading until a batch takes what waits. Each wait is counted (the metric
+    /// `spate_receive_buffer_full_total`) and logged at most every 10 s. Ends early when `stopped()` or the
+    /// task is cancelled.
+    func waitForCapacity(
+        buffered: () -> (records: Int, bytes: Int), stopped: () -> Bool, logger: Logger
+    ) async {
+        guard !capacity.admits(buffered()) else { return }
+        reportFull(buffered(), logger)
         let poll = Duration.milliseconds(Swift.max(1, Swift.min(50, state.withLock { $0.batchIntervalMs } / 10)))
-        while let capacity, buffered() >= capacity, !stopped(), !Task.isCancelled {
+        while !capacity.admits(buffered()), !stopped(), !Task.isCancelled {
             do { try await Task.sleep(for: poll) } catch { return }
         }
     }
+
+    private func reportFull(_ held: (records: Int, bytes: Int), _ logger: Logger) {
+        Self.fullMetric.increment()
+        let now = StreamingContext.wallClockMs()
+        let capacity = state.withLock { s -> ReceiveBufferBound? in
+            s.fullWaits += 1
+            if let at = s.fullLoggedAtMs, now - at < 10_000 { return nil }
+            s.fullLoggedAtMs = now
+            return s.buffer
+        }
+        guard let capacity else { return }
+        logger.warning("receive buffer full: reading paused until a batch takes the buffered records", metadata: [
+            "bufferedRecords": "\(held.records)", "bufferedBytes": "\(held.bytes)",
+            "maxBufferedRecords": "\(capacity.records)", "maxBufferedBytes": "\(capacity.bytes)",
+            "fix": "if batches keep up, raise BackpressureConfiguration.maxBufferedRecords/maxBufferedBytes"])
+    }
+
+    private static let fullMetric = Counter(label: "spate_receive_buffer_full_total")
+}
+
+/// How much a receiving source holds for its next batches before its reader waits
+/// (`BackpressureConfiguration.maxBufferedRecords` and `maxBufferedBytes`).
+struct ReceiveBufferBound: Sendable, Equatable {
+    var records = BackpressureConfiguration().maxBufferedRecords
+    var bytes = BackpressureConfiguration().maxBufferedBytes
+
+    /// Whether a buffer holding `held` may take more.
+    func admits(_ held: (records: Int, bytes: Int)) -> Bool { held.records < records && held.bytes < bytes }
 }
 
 /// A listener that feeds every completed batch to one `PIDRateEstimator` per rate-limited source and
@@ -141,7 +195,9 @@ final class RateControl: Sendable {
         try config.validate()
         for limiter in limiters.values {
             limiter.configure(batchIntervalMs: batchIntervalMs, maxRate: config.maxRatePerSecond,
-                              initialRate: config.enabled ? config.initialRate : nil)
+                              initialRate: config.enabled ? config.initialRate : nil,
+                              buffer: ReceiveBufferBound(records: config.maxBufferedRecords,
+                                                         bytes: config.maxBufferedBytes))
         }
         guard config.enabled, !limiters.isEmpty else { return nil }
         var estimators: [Int: PIDRateEstimator] = [:]

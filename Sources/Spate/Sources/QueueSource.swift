@@ -7,12 +7,26 @@ import Synchronization
 public final class QueueSource<T: Sendable>: Sendable {
     private let queue: Mutex<Queue>
 
-    /// The batches and the read position. Taken batches are kept while `retainsTaken` (a checkpointing
-    /// context): a recovered program rebuilds old batches from them by index.
+    /// The batches and the read position, by queue index (the first batch pushed is 0). Taken batches are
+    /// kept while `retainsTaken` (a checkpointing context), but only those a kept checkpoint can still ask
+    /// for: a recovered program rebuilds old batches from them by index.
     private struct Queue: Sendable {
         var batches: [[T]]
+        /// The queue index of `batches[0]`: the batches before it were dropped.
+        var base = 0
         var next = 0
         var retainsTaken = false
+        /// The lowest index each of the newest checkpoints on disk needs (their position, or the first index
+        /// of a batch they still describe), newest last.
+        var neededByCheckpoints: [Int] = []
+
+        /// Drops the batches before queue index `index` (never past the read position).
+        mutating func drop(before index: Int) {
+            let n = Swift.min(index, next) - base
+            guard n > 0 else { return }
+            batches.removeFirst(n)
+            base += n
+        }
     }
 
     /// A queue that starts with `batches`.
@@ -22,22 +36,21 @@ public final class QueueSource<T: Sendable>: Sendable {
     public func push(_ batch: [T]) { queue.withLock { $0.batches.append(batch) } }
 
     /// Batches waiting to be read.
-    public var pending: Int { queue.withLock { $0.batches.count - $0.next } }
+    public var pending: Int { queue.withLock { $0.base + $0.batches.count - $0.next } }
+
+    /// Batches held in memory: those waiting, plus the taken ones a kept checkpoint may still replay.
+    var retainedCount: Int { queue.withLock { $0.batches.count } }
 
     /// Takes the next batch (or all queued ones) with their indices in the queue.
     func takeRange(all: Bool) -> (records: [T]?, range: Range<Int>) {
         queue.withLock { q in
             let from = q.next
-            guard from < q.batches.count else { return (nil, from..<from) }
-            let to = all ? q.batches.count : from + 1
-            let records = to == from + 1 ? q.batches[from] : q.batches[from..<to].flatMap { $0 }
+            guard from < q.base + q.batches.count else { return (nil, from..<from) }
+            let to = all ? q.base + q.batches.count : from + 1
+            let records = to == from + 1 ? q.batches[from - q.base] : q.batches[(from - q.base)..<(to - q.base)].flatMap { $0 }
             q.next = to
-            if !q.retainsTaken {
-                // Nothing will ask for taken batches again: drop them (keeping indices stable).
-                q.batches.removeFirst(to)
-                q.next = 0
-                return (records, 0..<0)
-            }
+            // Nothing will ask for taken batches again: drop them (indices stay stable).
+            if !q.retainsTaken { q.drop(before: to) }
             return (records, from..<to)
         }
     }
@@ -45,17 +58,31 @@ public final class QueueSource<T: Sendable>: Sendable {
     /// Keeps taken batches so checkpoints can describe batches by queue index.
     func retainTaken() { queue.withLock { $0.retainsTaken = true } }
 
+    /// A checkpoint that needs no batch before queue index `needed` is on disk: drops the batches that none
+    /// of the checkpoints still kept (`CheckpointFile.keptCheckpoints`, the fallbacks of a corrupt newest one)
+    /// can ask for.
+    func checkpointWritten(needing needed: Int) {
+        queue.withLock { q in
+            q.neededByCheckpoints.append(needed)
+            if q.neededByCheckpoints.count > CheckpointFile.keptCheckpoints { q.neededByCheckpoints.removeFirst() }
+            guard q.neededByCheckpoints.count == CheckpointFile.keptCheckpoints else { return }
+            q.drop(before: q.neededByCheckpoints.min() ?? q.base)
+        }
+    }
+
     /// The batches at `range`, flattened (nil when they are not there).
     func batches(_ range: Range<Int>) -> [T]? {
         queue.withLock { q in
-            guard range.lowerBound >= 0, range.upperBound <= q.batches.count else { return nil }
-            return q.batches[range].flatMap { $0 }
+            guard range.lowerBound >= q.base, range.upperBound <= q.base + q.batches.count else { return nil }
+            return q.batches[(range.lowerBound - q.base)..<(range.upperBound - q.base)].flatMap { $0 }
         }
     }
 
     var position: Int { queue.withLock { $0.next } }
 
-    func restore(position: Int) { queue.withLock { $0.next = Swift.min(position, $0.batches.count) } }
+    func restore(position: Int) {
+        queue.withLock { $0.next = Swift.max($0.base, Swift.min(position, $0.base + $0.batches.count)) }
+    }
 }
 
 /// The source of a queue stream: each cut takes the next queued batch (or all of them), assembled into
@@ -95,6 +122,10 @@ struct QueueStreamSource<T: Sendable, Element: Sendable>: StreamSource {
     var position: Int { queue.position }
 
     func restore(position: Int) async throws { queue.restore(position: position) }
+
+    func checkpointWritten(position: Int, descriptors: [Range<Int>]) {
+        queue.checkpointWritten(needing: descriptors.map(\.lowerBound).reduce(position, Swift.min))
+    }
 }
 
 extension StreamingContext {

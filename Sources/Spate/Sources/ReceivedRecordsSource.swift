@@ -48,13 +48,16 @@ extension ReceivedRecordsSource {
 
 extension StreamingContext {
     /// A buffer for the received records of a source named `name`, write-ahead logged under the checkpoint
-    /// directory (`receivedData/<source key>`) once the context checkpoints.
-    func receiverContext<E: Sendable>(name: String, logger: Logger? = nil) -> ReceiverContext<E> {
+    /// directory (`receivedData/<source key>`) once the context checkpoints; `weigh` gives a record's size in
+    /// bytes for the buffer's byte bound.
+    func receiverContext<E: Sendable>(
+        name: String, logger: Logger? = nil, weigh: (@Sendable (E) -> Int)? = nil
+    ) -> ReceiverContext<E> {
         let key = graph.recoverableSourceKey(name)
         let folder = String(key.map { $0.isLetter || $0.isNumber ? $0 : "_" })
         var logger = logger ?? self.logger
         logger[metadataKey: "source"] = "\(key)"
-        return ReceiverContext(logger: logger) { [weak self] in
+        return ReceiverContext(logger: logger, weigh: weigh) { [weak self] in
             self?.checkpointDirectory?
                 .appendingPathComponent("receivedData").appendingPathComponent(folder)
         }

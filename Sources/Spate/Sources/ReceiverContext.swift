@@ -11,6 +11,8 @@ public final class ReceiverContext<Element: Sendable>: Sendable {
     let rateLimiter = SourceRateLimiter()
     /// Where the write-ahead log goes: nil while the context does not checkpoint.
     private let logDirectory: @Sendable () -> URL?
+    /// The size in bytes of a record, for the buffer's byte bound (nil: only records are counted).
+    private let weigh: (@Sendable (Element) -> Int)?
 
     enum Signal: Sendable {
         case restart(message: String, delay: Duration)
@@ -24,6 +26,8 @@ public final class ReceiverContext<Element: Sendable>: Sendable {
         var buffer: [Element] = []
         /// Sequence number (in the write-ahead log) of `buffer[0]`.
         var bufferStartSeq = 0
+        /// The bytes of `buffer`, by `weigh` (0 without it).
+        var bufferedBytes = 0
         var stopped = false
         var signal: Signal?
         var waiter: CheckedContinuation<Void, Never>?
@@ -32,9 +36,16 @@ public final class ReceiverContext<Element: Sendable>: Sendable {
         var restarts = 0
     }
 
-    init(logger: Logger, logDirectory: @escaping @Sendable () -> URL?) {
+    init(logger: Logger, weigh: (@Sendable (Element) -> Int)? = nil, logDirectory: @escaping @Sendable () -> URL?) {
         self.logger = logger
+        self.weigh = weigh
         self.logDirectory = logDirectory
+    }
+
+    /// The bytes of `elements` by `weigh` (0 without it).
+    private func bytes(of elements: some Sequence<Element>) -> Int {
+        guard let weigh else { return 0 }
+        return elements.reduce(0) { $0 + weigh($1) }
     }
 
     /// Stores one record for the next batch. Records stored after the receiver stopped are dropped.
@@ -67,6 +78,7 @@ public final class ReceiverContext<Element: Sendable>: Sendable {
                 guard !s.stopped else { return }
                 if let log { try log.append(elements, sync: sync) }
                 s.buffer.append(contentsOf: elements)
+                s.bufferedBytes += bytes(of: elements)
                 s.storedSinceStart += elements.count
             }
         }
@@ -90,6 +102,7 @@ public final class ReceiverContext<Element: Sendable>: Sendable {
             let logged = try opened.read(first..<opened.nextSequence)
             state.withLock { s in
                 s.buffer = logged + s.buffer
+                s.bufferedBytes += bytes(of: logged)
                 s.bufferStartSeq = first
             }
             log = opened
@@ -112,6 +125,7 @@ public final class ReceiverContext<Element: Sendable>: Sendable {
             let logged = try log.read(position..<Swift.max(position, log.nextSequence))
             state.withLock { s in
                 s.buffer = logged
+                s.bufferedBytes = bytes(of: logged)
                 s.bufferStartSeq = position
             }
         }
@@ -132,11 +146,12 @@ public final class ReceiverContext<Element: Sendable>: Sendable {
 
     var isLogged: Bool { log.withLock { $0 != nil } }
 
-    /// Waits while the batches cannot take what is already stored (about two batches at the rate bound),
-    /// so a receiver that calls it before each `store` slows its upstream instead of buffering without
-    /// end; returns at once without a rate bound, and when the receiver stops.
+    /// Waits while the buffer is full: about two batches at the rate bound, or the receive buffer's bound
+    /// (`BackpressureConfiguration.maxBufferedRecords`, by default 1,000,000 records) whether or not there is a
+    /// rate bound. A receiver that calls it before each `store` slows its upstream instead of buffering
+    /// without end; it returns when a batch took the buffered records, and when the receiver stops.
     public func awaitCapacity() async {
-        await rateLimiter.waitForCapacity(buffered: { bufferedCount }, stopped: { isStopped })
+        await rateLimiter.waitForCapacity(buffered: { buffered }, stopped: { isStopped }, logger: logger)
     }
 
     /// Restarts the receiver: `onStart` is cancelled, `onStop` runs, and after `delay` `onStart` runs again.
@@ -172,12 +187,16 @@ public final class ReceiverContext<Element: Sendable>: Sendable {
 
     var bufferedCount: Int { state.withLock { $0.buffer.count } }
 
+    /// The records and bytes waiting for the next batches.
+    var buffered: (records: Int, bytes: Int) { state.withLock { ($0.buffer.count, $0.bufferedBytes) } }
+
     /// Takes up to `limit` buffered records for a batch, with their sequence numbers.
     func drainRange(limit: Int?) -> (records: [Element], range: Range<Int>) {
         state.withLock { s in
             let n = limit.map { Swift.min(Swift.max(0, $0), s.buffer.count) } ?? s.buffer.count
             let taken = Array(s.buffer.prefix(n))
             s.buffer.removeFirst(n)
+            s.bufferedBytes = s.buffer.isEmpty ? 0 : s.bufferedBytes - bytes(of: taken)
             let range = s.bufferStartSeq..<(s.bufferStartSeq + n)
             s.bufferStartSeq += n
             return (taken, range)
@@ -188,7 +207,7 @@ public final class ReceiverContext<Element: Sendable>: Sendable {
         let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
             s.stopped = true
             s.signal = .stop
-            if !keepBuffer { s.buffer = [] }
+            if !keepBuffer { (s.buffer, s.bufferedBytes) = ([], 0) }
             defer { s.waiter = nil }
             return s.waiter
         }

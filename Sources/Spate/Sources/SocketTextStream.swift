@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -18,6 +19,8 @@ final class SocketTextSource<Line: Sendable>: ReceivedRecordsSource {
     let port: Int
     let parallelism: Int
     let format: TextLineFormat<Line>
+    /// The longest line kept, in bytes; longer ones are dropped and counted as invalid.
+    let maxLineBytes: Int
     private let logger: Logger
     private let state = Mutex(State())
     /// The backpressure / max-rate bound: a batch takes at most the bound x batch interval lines, and the
@@ -39,17 +42,25 @@ final class SocketTextSource<Line: Sendable>: ReceivedRecordsSource {
     static var initialBackoff: Duration { .milliseconds(100) }
     static var maximumBackoff: Duration { .seconds(2) }
 
-    /// A client of `host:port` for `ssc`'s batches.
-    init(host: String, port: Int, format: TextLineFormat<Line>, in ssc: StreamingContext) {
+    /// The default of `maxLineBytes`: 1 MiB.
+    static var defaultMaxLineBytes: Int { 1 << 20 }
+
+    /// A client of `host:port` for `ssc`'s batches, keeping lines of at most `maxLineBytes` bytes.
+    init(host: String, port: Int, format: TextLineFormat<Line>, maxLineBytes: Int = defaultMaxLineBytes,
+         in ssc: StreamingContext) {
         self.host = host
         self.port = port
         self.format = format
         self.parallelism = ssc.parallelism
+        self.maxLineBytes = maxLineBytes
         let name = "socketTextStream(\(host):\(port))"
         var logger = ssc.logger
         logger[metadataKey: "source"] = "\(name)"
         self.logger = logger
-        self.received = ssc.receiverContext(name: name, logger: logger)
+        self.received = ssc.receiverContext(name: name, logger: logger, weigh: format.size)
+        if maxLineBytes < 1 {
+            ssc.recordDefinitionError(.invalidMaxLineBytes(source: sourceName, maxLineBytes: maxLineBytes))
+        }
     }
 
     /// The checkpoint and dashboard name.
@@ -89,7 +100,7 @@ final class SocketTextSource<Line: Sendable>: ReceivedRecordsSource {
                 reason: "cannot connect to \(host):\(port) (\(error)): start a server on \(host):\(port) "
                     + "(for example `nc -lk \(port)`) or fix host/port")
         }
-        logger.info("connected")
+        logBounds()
         let task = Task { [self] in await receiveLoop(first: channel) }
         let stoppedEarly = state.withLock { s -> Bool in
             if !s.stopped { s.task = task }
@@ -155,15 +166,14 @@ final class SocketTextSource<Line: Sendable>: ReceivedRecordsSource {
 
     /// Reads lines until the connection ends; returns the error that ended it, if any.
     private func read(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async -> (any Error)? {
-        var splitter = TextLineSplitter(format: format)
+        var splitter = TextLineSplitter(format: format, maxLineBytes: maxLineBytes)
         do {
             try await channel.executeThenClose { inbound, _ in
                 for try await buffer in inbound {
                     var output = TextLineSplitter<Line>.Output()
                     buffer.withUnsafeReadableBytes { splitter.feed($0, into: &output) }
                     append(output)
-                    // Backpressure: stop reading while the batches cannot take the lines already buffered.
-                    await rateLimiter.waitForCapacity(buffered: { bufferedCount }, stopped: { isStopped })
+                    await waitForBufferSpace()
                 }
             }
         } catch {
@@ -179,10 +189,38 @@ final class SocketTextSource<Line: Sendable>: ReceivedRecordsSource {
     }
 
     private func append(_ output: TextLineSplitter<Line>.Output) {
-        guard !output.lines.isEmpty || output.invalid > 0 else { return }
+        guard !output.lines.isEmpty || output.invalid > 0 || output.oversized > 0 else { return }
         if !output.lines.isEmpty { received.store(contentsOf: output.lines) }
-        if output.invalid > 0 { state.withLock { $0.invalid += output.invalid } }
+        if output.oversized > 0 { countOversized(output.oversized) }
+        if output.invalid > 0 || output.oversized > 0 {
+            state.withLock { $0.invalid += output.invalid + output.oversized }
+        }
     }
+
+    // MARK: Bounds
+
+    /// Logs the connection with the bounds in force: the longest line, and the receive buffer's bound.
+    private func logBounds() {
+        let buffer = rateLimiter.capacity
+        logger.info("connected", metadata: [
+            "maxLineBytes": "\(maxLineBytes)", "maxBufferedRecords": "\(buffer.records)",
+            "maxBufferedBytes": "\(buffer.bytes)"])
+    }
+
+    /// Backpressure: stops reading (TCP's flow control then slows the server) while the buffer holds what the
+    /// batches cannot take yet: about two batches at the rate bound, or the receive buffer's bound.
+    private func waitForBufferSpace() async {
+        await rateLimiter.waitForCapacity(buffered: { received.buffered }, stopped: { isStopped }, logger: logger)
+    }
+
+    /// Counts lines dropped for being longer than `maxLineBytes` (they go into the batch's invalid records).
+    private func countOversized(_ lines: Int) {
+        oversizedLinesMetric.increment(by: lines)
+        logger.warning("dropped lines longer than maxLineBytes", metadata: [
+            "lines": "\(lines)", "maxLineBytes": "\(maxLineBytes)",
+            "fix": "raise socketTextStream(host:port:maxLineBytes:) if such lines are valid"])
+    }
+
 
     /// Tries to connect with exponential backoff until it succeeds (the channel) or the source stops (nil).
     private func reconnect() async -> NIOAsyncChannel<ByteBuffer, ByteBuffer>? {
@@ -215,21 +253,32 @@ extension StreamingContext {
     /// later, the source reconnects with backoff and keeps what it already received. Lines that are not
     /// valid UTF-8 are dropped and reported in `BatchInfo.invalidRecords` rather than failing the stream.
     ///
-    /// With backpressure or a maximum rate (`backpressure(_:)`), a batch takes at most the rate bound x batch
-    /// interval lines; the rest stay buffered, and reading pauses while about two batches of lines wait.
-    public func socketTextStream(host: String, port: Int) -> DStream<String> {
-        socketTextStream(host: host, port: port, as: .strings)
+    /// A line longer than `maxLineBytes` (default 1 MiB) is dropped, counted in `BatchInfo.invalidRecords` (and
+    /// the metric `spate_oversized_lines_total`), and the stream goes on; its bytes are skipped as they arrive,
+    /// so memory stays bounded whatever the server sends.
+    ///
+    /// Reading pauses, so TCP slows the server, while the lines waiting for a batch reach the receive buffer's
+    /// bound (`BackpressureConfiguration.maxBufferedRecords` and `maxBufferedBytes`, by default 1,000,000 lines
+    /// and 128 MiB). With backpressure or a maximum rate (`backpressure(_:)`), a batch takes at most the rate
+    /// bound x batch interval lines; the rest stay buffered, and reading pauses while about two batches wait.
+    public func socketTextStream(host: String, port: Int, maxLineBytes: Int = 1 << 20) -> DStream<String> {
+        socketTextStream(host: host, port: port, maxLineBytes: maxLineBytes, as: .strings)
     }
 
-    /// `socketTextStream(host:port:)` handing out its lines in `format`: `.utf8Lines` gives `Utf8Text`
-    /// views of the received bytes, the fast form (no String built per line; split them with `words`,
-    /// `wordKeys`, `field(_:)` and count with `TextKey`).
+    /// `socketTextStream(host:port:maxLineBytes:)` handing out its lines in `format`: `.utf8Lines` gives
+    /// `Utf8Text` views of the received bytes, the fast form (no String built per line; split them with
+    /// `words`, `wordKeys`, `field(_:)` and count with `TextKey`).
     /// ```swift
     /// let counts = ssc.socketTextStream(host: "127.0.0.1", port: 9999, as: .utf8Lines)
     ///     .flatMap { $0.wordKeys }.map { ($0, 1) }.reduceByKey(+)
     /// ```
-    public func socketTextStream<Line>(host: String, port: Int, as format: TextLineFormat<Line>) -> DStream<Line> {
-        let source = SocketTextSource(host: host, port: port, format: format, in: self)
+    public func socketTextStream<Line>(
+        host: String, port: Int, maxLineBytes: Int = 1 << 20, as format: TextLineFormat<Line>
+    ) -> DStream<Line> {
+        let source = SocketTextSource(host: host, port: port, format: format, maxLineBytes: maxLineBytes, in: self)
         return inputStream(source, rateLimiter: source.rateLimiter)
     }
 }
+
+/// Lines dropped by socket sources for being longer than their `maxLineBytes`.
+private let oversizedLinesMetric = Counter(label: "spate_oversized_lines_total")

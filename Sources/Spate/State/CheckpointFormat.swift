@@ -105,8 +105,11 @@ enum CheckpointFile {
         }.sorted { $0.0 > $1.0 }
     }
 
+    /// How many checkpoints `write` keeps: the newest and the fallbacks used when a newer one is corrupt.
+    static let keptCheckpoints = 3
+
     /// Writes atomically: temporary file, fsync, rename, fsync of the directory.
-    static func write(_ data: CheckpointData, to directory: URL, keep: Int = 3) throws {
+    static func write(_ data: CheckpointData, to directory: URL, keep: Int = keptCheckpoints) throws {
         let fm = FileManager.default
         try fm.createDirectory(at: directory, withIntermediateDirectories: true)
         let bytes = try encode(data)

@@ -15,6 +15,13 @@ protocol CheckpointedOperator: AnyObject, Sendable {
     func restore(_ checkpoint: OperatorCheckpoint) throws
     /// How many keys the state holds now.
     var keyCount: Int { get }
+    /// How many keys expired (a timeout, a time to live, a window's filter) since the last call.
+    func takeExpiredKeys() -> Int
+}
+
+extension CheckpointedOperator {
+    /// No keys expire by default.
+    func takeExpiredKeys() -> Int { 0 }
 }
 
 /// The checkpoint participant of a hash-scoped `KeyedState` of `[K: E]` tables: its state is a set of
@@ -47,6 +54,8 @@ final class KeyedStateCheckpoint<K: Hashable & Sendable, E: Sendable>: Checkpoin
     var isCodable: Bool { DynamicCodable.isCodable(K.self) && DynamicCodable.isCodable(E.self) }
 
     var keyCount: Int { capture().entries.reduce(0) { $0 + $1.count } }
+
+    func takeExpiredKeys() -> Int { state.takeExpired() }
 
     func snapshot() -> @Sendable () throws -> OperatorCheckpoint {
         let (lastMs, parts) = capture()

@@ -1,9 +1,15 @@
 import Foundation
 import Logging
+import Metrics
 import Synchronization
 
 /// Writes checkpoints: on the batch loop it only snapshots (state copies, source positions); encoding and
 /// the atomic write run on a background task, one checkpoint after another.
+///
+/// At most one checkpoint waits for the writer: when a newer one is taken while an older one still waits
+/// (the disk is slower than the checkpoint interval), the older one is superseded, never written, and counted
+/// (`supersededCount`, the metric `spate_checkpoints_superseded_total`, a rate-limited warning), so a slow
+/// disk costs recovery points, not memory. The newest checkpoint is always written.
 final class Checkpointer: Sendable {
     let directory: URL
     let intervalMs: Int
@@ -13,6 +19,8 @@ final class Checkpointer: Sendable {
     private let writer: Task<Void, Never>
     private let lastWritten = Mutex<Int?>(nil)
     private let lastTaken = Mutex<Int?>(nil)
+    private let superseded = Mutex(SupersededCount())
+    private let supersededMetric = Counter(label: "spate_checkpoints_superseded_total")
 
     /// A checkpointer of `graph`'s participants writing to `directory` every `intervalMs` of batch time.
     init(graph: DStreamGraph, logger: Logger, directory: URL, intervalMs: Int) {
@@ -20,7 +28,9 @@ final class Checkpointer: Sendable {
         self.logger = logger
         self.directory = directory
         self.intervalMs = intervalMs
-        let (stream, continuation) = AsyncStream.makeStream(of: (@Sendable () async -> Void).self)
+        // Buffering only the newest: a write queued while another waits replaces it (see `queue(_:at:)`).
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: (@Sendable () async -> Void).self, bufferingPolicy: .bufferingNewest(1))
         self.writes = continuation
         self.writer = Task { for await write in stream { await write() } }
     }
@@ -43,7 +53,7 @@ final class Checkpointer: Sendable {
         let directory = self.directory
         let logger = self.logger
         lastTaken.withLock { $0 = time.milliseconds }
-        writes.yield { [self] in
+        queue(at: time) { [self] in
             do {
                 var ops: [String: OperatorCheckpoint] = [:]
                 for (name, encode) in encoders { ops[name] = try encode() }
@@ -63,9 +73,40 @@ final class Checkpointer: Sendable {
         return ContinuousClock.now - start
     }
 
+    /// How many checkpoints were superseded by a newer one before the writer reached them.
+    var supersededCount: Int { superseded.withLock { $0.total } }
+
+    /// Hands `write` (the checkpoint of `time`) to the writer, superseding the one still waiting, if any.
+    private func queue(at time: BatchTime, _ write: @escaping @Sendable () async -> Void) {
+        guard case .dropped = writes.yield(write) else { return }
+        supersededMetric.increment()
+        let report = superseded.withLock { $0.count(atMs: StreamingContext.wallClockMs()) }
+        if let report {
+            logger.warning("checkpoint superseded before it was written: the disk is slower than the checkpoint interval; the newest checkpoint is written instead", metadata: [
+                "newest": "\(time)", "supersededSinceLastWarning": "\(report)",
+                "fix": "checkpoint less often (DStream.checkpoint(interval:)) or use a faster disk"])
+        }
+    }
+
     /// Waits for queued writes and stops the writer.
     func finish() async {
         writes.finish()
         await writer.value
+    }
+}
+
+/// Superseded checkpoints, with the warning limited to one every 10 s.
+private struct SupersededCount: Sendable {
+    var total = 0
+    var sinceWarning = 0
+    var warnedAtMs: Int?
+
+    /// Counts one; returns how many to report when a warning is due.
+    mutating func count(atMs now: Int) -> Int? {
+        total += 1
+        sinceWarning += 1
+        if let warnedAtMs, now - warnedAtMs < 10_000 { return nil }
+        defer { (warnedAtMs, sinceWarning) = (now, 0) }
+        return sinceWarning
     }
 }

@@ -35,6 +35,8 @@ package final class KeyedState<Scope: Hashable & Sendable, Table: Sendable>: Sen
     private let intervalMs: Int
     /// The last batch time applied to the state.
     let progress = CatchUp()
+    /// Keys removed because their time to live ran out, since `BatchInfo` last reported them.
+    private let expiredKeys = Atomic<Int>(0)
 
     /// Hash scopes `0..<partitions`, each starting as `empty`.
     init(partitions: Int, empty: Table) where Scope == Int {
@@ -52,6 +54,15 @@ package final class KeyedState<Scope: Hashable & Sendable, Table: Sendable>: Sen
         self.snapshots = snapshots
         self.intervalMs = intervalMs
     }
+
+    /// Counts `count` keys removed because they expired (a TTL, a timeout, a window filter).
+    @usableFromInline
+    func recordExpired(_ count: Int) {
+        if count > 0 { expiredKeys.add(count, ordering: .relaxed) }
+    }
+
+    /// The keys expired since the last call (what the batch just completed reports).
+    func takeExpired() -> Int { expiredKeys.exchange(0, ordering: .relaxed) }
 
     /// The number of scopes held now.
     var scopeCount: Int { slots.withLock { $0.count } }
@@ -141,5 +152,46 @@ extension KeyedState where Scope == Int {
     func replaceAll<K: Hashable, E>(_ entries: [(K, E)], by partitioner: HashPartitioner) where Table == [K: E] {
         for j in 0..<scopeCount { replace(j, with: [:]) }
         seed(entries, by: partitioner)
+    }
+}
+
+/// A key's entry in a keyed state whose keys expire: its value and the batch time of its last write, the
+/// clock of its time to live (Flink's `StateTtlConfig` with `OnCreateAndWrite`, in batch time as Spark's
+/// `StateSpec.timeout`). Checkpoints keep the clock with the value, so a recovered key expires when it would
+/// have in an uninterrupted run.
+@usableFromInline
+struct TimedEntry<S: Sendable>: Sendable {
+    /// The key's state.
+    @usableFromInline var state: S
+    /// The batch time of the key's last write, in milliseconds.
+    @usableFromInline var updatedMs: Int
+
+    @inlinable init(state: S, updatedMs: Int) { (self.state, self.updatedMs) = (state, updatedMs) }
+}
+
+extension TimedEntry: Codable where S: Codable {}
+
+/// How long, in batch time, a key of a keyed state lives without a write: the eviction every keyed operator
+/// shares (updateStateByKey's and mapWithState's `timeout`, and next event-time windows and sessions).
+@usableFromInline
+struct StateTTL: Sendable {
+    /// The time to live in milliseconds (positive).
+    @usableFromInline let milliseconds: Int
+
+    /// Whether an entry last written at `updatedMs` has expired at batch time `timeMs`: it went at least the
+    /// time to live without a write.
+    @inlinable func isExpired(_ updatedMs: Int, at timeMs: Int) -> Bool { updatedMs <= timeMs - milliseconds }
+
+    /// The time to live `duration` of `operation`; nil without one. A duration below 1 ms is a definition error
+    /// of `context` (thrown by `start()`), and then no time to live.
+    @usableFromInline
+    static func of(_ duration: Duration?, operation: String, in context: StreamingContext) -> StateTTL? {
+        guard let duration else { return nil }
+        let ms = duration.wholeMilliseconds
+        guard ms > 0 else {
+            context.recordDefinitionError(.invalidTimeout(operation: operation, timeout: duration))
+            return nil
+        }
+        return StateTTL(milliseconds: ms)
     }
 }

@@ -64,14 +64,38 @@ enum StateKernels {
         return out
     }
 
+    /// Applies one batch's records of one partition to states that expire after `ttl` without new values:
+    /// as `applyUpdate`, but a key whose values stopped `ttl` or more ago is removed without calling `update`
+    /// (Flink's state TTL: an expired state is never seen again), and each key's clock restarts when it gets
+    /// values. Returns the `(key, state)` pairs after the batch and the number of keys that expired.
+    @inlinable
+    static func applyUpdate<K: Hashable & Sendable, V: Sendable, S: Sendable>(
+        _ batch: ShuffleKernels.HashedRows<K, V>, to states: inout [K: TimedEntry<S>],
+        _ update: ([V], S?) throws -> S?, ttl: StateTTL, timeMs: Int, _ run: BatchRun, _ opName: String
+    ) -> (pairs: [(K, S)], expired: Int) {
+        var expired = 0
+        let entries = applyUpdate(batch, to: &states, { (values: [V], old: TimedEntry<S>?) throws -> TimedEntry<S>? in
+            if values.isEmpty, let old {
+                if ttl.isExpired(old.updatedMs, at: timeMs) {
+                    expired += 1
+                    return nil
+                }
+                return try update(values, old.state).map { TimedEntry(state: $0, updatedMs: old.updatedMs) }
+            }
+            return try update(values, old?.state).map { TimedEntry(state: $0, updatedMs: timeMs) }
+        }, run, opName)
+        return (entries.map { ($0.0, $0.1.state) }, expired)
+    }
+
     /// Applies one batch's records of one partition: mapping calls in record order, then timeouts. Each
-    /// record looks its key up once and updates the entry in place.
+    /// record looks its key up once and updates the entry in place. Returns the mapped records, the
+    /// `(key, state)` pairs when `snapshot`, and the number of keys that timed out.
     @inlinable
     static func applyMapping<K: Hashable & Sendable, V: Sendable, S: Sendable, R: Sendable>(
-        _ records: [(K, V)], to entries: inout [K: MapWithStateEntry<S>],
+        _ records: [(K, V)], to entries: inout [K: TimedEntry<S>],
         _ function: @Sendable (K, V?, State<S>) throws -> R,
-        timeoutMs: Int?, timeMs: Int, _ run: BatchRun, snapshot: Bool
-    ) -> ([R], [(K, S)]) {
+        timeout: StateTTL?, timeMs: Int, _ run: BatchRun, snapshot: Bool
+    ) -> ([R], [(K, S)], expired: Int) {
         let opName = "mapWithState"
         let state = State<S>()
         var out: [R] = []
@@ -84,9 +108,9 @@ enum StateKernels {
                 out.append(r)
                 if state.isRemoved {
                     if let index { entries.remove(at: index) }
-                } else if state.isUpdated || (state.exists && timeoutMs != nil) {
+                } else if state.isUpdated || (state.exists && timeout != nil) {
                     // Data refreshes the key's idle time even when the state is unchanged (Spark's rule).
-                    let entry = MapWithStateEntry(state: state.get(), updatedMs: timeMs)
+                    let entry = TimedEntry(state: state.get(), updatedMs: timeMs)
                     if let index { entries.values[index] = entry } else { entries[key] = entry }
                 }
             } catch {
@@ -96,9 +120,10 @@ enum StateKernels {
                 for misuse in state.misuses { run.recordFailed(misuse, in: opName) }
             }
         }
-        if let timeoutMs {
-            let threshold = timeMs - timeoutMs
-            let expired = entries.filter { $0.value.updatedMs <= threshold }
+        var timedOut = 0
+        if let timeout {
+            let expired = entries.filter { timeout.isExpired($0.value.updatedMs, at: timeMs) }
+            timedOut = expired.count
             for (key, entry) in expired {
                 state.wrap(entry.state, timingOut: true)
                 do {
@@ -115,19 +140,6 @@ enum StateKernels {
             pairs.reserveCapacity(entries.count)
             for (k, e) in entries { pairs.append((k, e.state)) }
         }
-        return (out, pairs)
+        return (out, pairs, timedOut)
     }
 }
-
-/// One key's state in mapWithState, with the batch time of its last data (for timeouts).
-@usableFromInline
-struct MapWithStateEntry<S: Sendable>: Sendable {
-    /// The key's state.
-    @usableFromInline var state: S
-    /// The batch time of the key's last data, in milliseconds.
-    @usableFromInline var updatedMs: Int
-
-    @inlinable init(state: S, updatedMs: Int) { (self.state, self.updatedMs) = (state, updatedMs) }
-}
-
-extension MapWithStateEntry: Codable where S: Codable {}

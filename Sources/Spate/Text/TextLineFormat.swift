@@ -12,6 +12,8 @@ public struct TextLineFormat<Line: Sendable>: Sendable {
     let line: @Sendable (_ chunk: [UInt8], _ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Line?
     /// Whether lines point into the chunk they were read from, so a reader must hand it over as an array.
     let keepsChunk: Bool
+    /// A line's size in bytes, for the receive buffers' byte bound.
+    let size: @Sendable (Line) -> Int
 }
 
 extension TextLineFormat where Line == String {
@@ -19,7 +21,7 @@ extension TextLineFormat where Line == String {
     public static var strings: TextLineFormat<String> {
         TextLineFormat(line: { _, bytes, range in
             String(validating: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
-        }, keepsChunk: false)
+        }, keepsChunk: false, size: { $0.utf8.count })
     }
 }
 
@@ -30,7 +32,7 @@ extension TextLineFormat where Line == Utf8Text {
         TextLineFormat(line: { chunk, bytes, range in
             Utf8Text.isValidUTF8(UnsafeBufferPointer(rebasing: bytes[range]))
                 ? Utf8Text(base: chunk, start: range.lowerBound, end: range.upperBound) : nil
-        }, keepsChunk: true)
+        }, keepsChunk: true, size: { $0.count })
     }
 }
 
