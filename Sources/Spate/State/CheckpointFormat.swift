@@ -50,11 +50,14 @@ extension CheckpointData {
         for t in pendingMs where t <= completedMs || t > Self.latestTimeMs || (t - zeroMs) % batchIntervalMs != 0 {
             return "pending batch \(t) ms is not a batch after \(completedMs) ms"
         }
+        func onGrid(_ t: Int) -> Bool { range.contains(t) && t >= zeroMs && (t - zeroMs) % batchIntervalMs == 0 }
         for (name, source) in sources {
-            for t in source.batches.keys where !range.contains(t) { return "source \(name): batch time \(t) ms" }
+            for t in source.batches.keys where !onGrid(t) { return "source \(name): batch time \(t) ms" }
         }
+        // An operator's state includes every batch up to its last one, which cannot be after the completed batch;
+        // before the zero time or off the grid, recovery would catch up from a time no batch had.
         for (name, op) in operators {
-            if let last = op.lastMs, !range.contains(last) { return "operator \(name): last batch \(last) ms" }
+            if let last = op.lastMs, !onGrid(last) || last > completedMs { return "operator \(name): last batch \(last) ms" }
         }
         return nil
     }
