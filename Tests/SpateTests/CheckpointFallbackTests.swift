@@ -39,10 +39,10 @@ private final class Counts: Sendable {
         return dir
     }
 
-    /// A receiver stream's 3-batch window counts, checkpointed every 5 batches of 100 ms.
+    /// A receiver stream's 3-batch window counts, checkpointed every 10 batches of 100 ms.
     fileprivate static func program(_ receiver: HandOffReceiver, _ seen: Counts) throws -> StreamingContext {
         let ssc = StreamingContext(batchInterval: .milliseconds(100), parallelism: 1, clock: .manual)
-        let lines = ssc.receiverStream(receiver).checkpoint(interval: .milliseconds(500))
+        let lines = ssc.receiverStream(receiver).checkpoint(interval: .milliseconds(1000))
         try lines.window(length: .milliseconds(300)).count().foreachBatch { batch, time in
             let n = batch.collect().first ?? 0
             seen.m.withLock { $0[time.milliseconds] = n }
@@ -57,10 +57,10 @@ private final class Counts: Sendable {
         let receiver = HandOffReceiver()
         let ssc = try StreamingContext.getOrCreate(checkpoint: dir) { try Self.program(receiver, first) }
         try await ssc.start()
-        for i in 1...15 {
+        for i in 1...30 {
             try await receiver.store(["r\(i)"])
             try await ssc.advance(by: .milliseconds(100))
-            if i % 5 == 0 {
+            if i % 10 == 0 {
                 // Each checkpoint written (and the log truncated after it) before the next record arrives, so the
                 // log's segments start at the checkpoints.
                 let deadline = ContinuousClock.now + .seconds(10)
@@ -71,10 +71,10 @@ private final class Counts: Sendable {
             }
         }
         await ssc.stop(graceful: false)
-        #expect(CheckpointFile.list(dir).map(\.time) == [1500, 1000, 500])
-        // The newest checkpoint is damaged: recovery falls back to the one of batch 1000 and runs 1100...1500
+        #expect(CheckpointFile.list(dir).map(\.time) == [3000, 2000, 1000])
+        // The newest checkpoint is damaged: recovery falls back to the one of batch 2000 and runs 2100...3000
         // again, from the write-ahead log, which must still hold what those batches and their windows read.
-        let newest = dir.appendingPathComponent("checkpoint-1500.spate")
+        let newest = dir.appendingPathComponent("checkpoint-3000.spate")
         var bytes = try Data(contentsOf: newest)
         bytes[bytes.count - 3] ^= 0x41
         try bytes.write(to: newest)
@@ -82,12 +82,13 @@ private final class Counts: Sendable {
         let second = Counts()
         let again = try StreamingContext.getOrCreate(checkpoint: dir) { try Self.program(HandOffReceiver(), second) }
         try await again.start()
-        try await again.advance(by: .milliseconds(500))
+        try await again.advance(by: .milliseconds(1000))
         await again.stop(graceful: false)
-        #expect(first.value.filter { $0.key > 1000 } == [1100: 3, 1200: 3, 1300: 3, 1400: 3, 1500: 3])
-        // The five records after the fallback checkpoint's position wait in the buffer together, so batch 1100
-        // takes them all; its windows add batches 900 and 1000, rebuilt from the log (without them: 5, 5, 5).
-        #expect(second.value == [1100: 7, 1200: 6, 1300: 5, 1400: 0, 1500: 0])
+        #expect(first.value.filter { $0.key > 2000 }.values.allSatisfy { $0 == 3 })
+        // The ten records after the fallback checkpoint's position wait in the buffer together, so batch 2100
+        // takes them all; its windows add batches 1900 and 2000, rebuilt from the log (without them: 10, 10, 10).
+        let want = [2100: 12, 2200: 11, 2300: 10].merging(stride(from: 2400, through: 3000, by: 100).map { ($0, 0) }) { a, _ in a }
+        #expect(second.value == want)
     }
 
     @Test func aCheckpointOfAnotherFormatVersionFailsTheStartAndIsKept() async throws {
