@@ -48,6 +48,9 @@ let package = Package(
         ),
         .executableTarget(name: "NetworkWordCount", dependencies: ["Spate"], path: "Examples/NetworkWordCount"),
         .executableTarget(name: "RecoveryProbe", dependencies: ["Spate"], path: "Tests/RecoveryProbe"),
+        // Fault injection against the real services and file systems (tmpfs, strace, SIGKILL, pg_ctl).
+        .executableTarget(name: "FaultProbe", dependencies: ["Spate"], path: "Tests/FaultProbe"),
+        .testTarget(name: "FaultTests", dependencies: ["Spate", "SpatePostgres"]),
         .testTarget(name: "SpateTests", dependencies: ["Spate", "SpateTesting"]),
         // A source written against the public API only (no @testable import): what a connector author can do.
         .testTarget(name: "SourceAPITests", dependencies: ["Spate"]),

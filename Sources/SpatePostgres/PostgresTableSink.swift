@@ -18,22 +18,22 @@ final class PostgresTableSink: TableWriter {
     let offsets: BatchOffsets?
     /// The sink id the batches are claimed under.
     let sink: String
+    /// Where rows PostgreSQL refuses for their values go (nil: they fail the batch).
+    let deadLetters: DeadLetterTable?
     let logger: Logger
 
     /// The most parameters one statement binds (PostgreSQL's protocol limit is 65535).
     static let maxParameters = 60_000
-    /// How many times a batch is tried when the connection is lost or the transaction deadlocks with another
-    /// writer (each try in a new transaction; after a lost connection, on a new connection).
-    static let attempts = 3
 
     init(
         conninfo: String, layout: TableLayout, offsets: BatchOffsets? = nil, sink: String = TableLayout.defaultSink,
-        logger: Logger
+        deadLetters: DeadLetterTable? = nil, logger: Logger
     ) {
         self.connection = PostgresConnection(conninfo)
         self.layout = layout
         self.offsets = offsets
         self.sink = sink
+        self.deadLetters = deadLetters
         var logger = logger
         logger[metadataKey: "sink"] = "\(TableLayout.operation("saveToPostgres", table: layout.table, sink: sink))"
         self.logger = logger
@@ -46,7 +46,7 @@ final class PostgresTableSink: TableWriter {
     func open() async throws {
         let (layout, withOffsets, place) = (self.layout, offsets != nil, database)
         do {
-            try await retrying {
+            try await WriteRetry.run(retryable: Self.retryable) {
                 try await self.connection.withSession { session in
                     try PostgresSchema.prepare(layout, offsets: withOffsets, on: session, where: place)
                 }
@@ -75,7 +75,8 @@ final class PostgresTableSink: TableWriter {
 
     /// How a batch's transaction ended.
     enum Outcome: Sendable {
-        case written
+        /// Written, with `rejected` rows set aside in the dead-letter table.
+        case written(rejected: Int)
         /// The batch's claim was recorded already, with these rows and commit time (nil: not read).
         case alreadyClaimed(rows: Int64?, committedAt: String?)
         /// The batch was written before (its offsets already stored).
@@ -90,12 +91,25 @@ final class PostgresTableSink: TableWriter {
     @discardableResult
     func write(_ rows: [[TableValue]], time: BatchTime) async throws -> TableWriteOutcome {
         let layout = self.layout
-        var params = try layout.checkedRows(rows, time: time, operation: operation).map { try textValues($0, time: time) }
+        var admitted: [[TableValue]], refused: [RejectedRow]
+        if deadLetters == nil {
+            (admitted, refused) = (try layout.checkedRows(rows, time: time, operation: operation), [])
+        } else {
+            (admitted, refused) = try layout.admittedRows(rows, time: time, operation: operation)
+            // libpq passes text as C strings: a NUL would cut it short, so such a row is refused here.
+            refused += admitted.compactMap { row in nulColumn(row).map { c in
+                RejectedRow(values: row, reason: "text with a NUL character for column \(c.name): PostgreSQL text "
+                    + "cannot hold NUL characters")
+            } }
+            admitted.removeAll { nulColumn($0) != nil }
+        }
+        // Each row with its values as text parameters, sorted below; `admitted` keeps the values for dead letters.
+        var params = try admitted.map { (try textValues($0, time: time), $0) }
         if layout.mode.isKeyed {
             // Concurrent writers (a consumer group's processes) update shared keys in one order, so they wait for
             // each other instead of deadlocking.
             let keyIndexes = layout.keyColumns.map { k in layout.columns.firstIndex { $0.name == k }! }
-            params = params.map { row in (keyIndexes.map { row[$0] ?? "" }, row) }
+            params = params.map { row in (keyIndexes.map { row.0[$0] ?? "" }, row) }
                 .sorted { $0.0.lexicographicallyPrecedes($1.0) }
                 .map(\.1)
         }
@@ -113,10 +127,13 @@ final class PostgresTableSink: TableWriter {
         } else {
             batchGuard = layout.recordsBatches ? .batchRecord(sink: sink) : .none
         }
-        let outcome = try await run(params, rowCount: rows.count, time: time, guardedBy: batchGuard)
+        let outcome = try await run(
+            params.map(\.0), values: params.map(\.1), refused: refused, rowCount: rows.count, time: time,
+            guardedBy: batchGuard)
         switch outcome {
-        case .written:
-            return .written
+        case let .written(rejected):
+            guard let deadLetters, rejected > 0 else { return .written }
+            return .writtenSettingAside(rejected: rejected, deadLetterTable: deadLetters.name)
         case let .alreadyClaimed(rows, committedAt):
             return .alreadyClaimed(rows: rows, committedAt: committedAt)
         case .skipped:
@@ -137,17 +154,27 @@ final class PostgresTableSink: TableWriter {
         }
     }
 
-    /// Runs the batch's transaction, retrying on a lost connection or a deadlock; the database's errors become
-    /// `TableSinkError`s holding them.
-    private func run(_ params: [[String?]], rowCount: Int, time: BatchTime, guardedBy batchGuard: BatchGuard) async throws
-        -> Outcome
-    {
-        let layout = self.layout
+    /// Runs the batch's transaction, retrying (``WriteRetry``) what is not about its rows (a lost connection, a
+    /// deadlock, a full disk); when a row is refused for its values and the sink has a dead-letter table, again
+    /// row by row. The database's errors become `TableSinkError`s holding them.
+    private func run(
+        _ params: [[String?]], values: [[TableValue]], refused: [RejectedRow], rowCount: Int, time: BatchTime,
+        guardedBy batchGuard: BatchGuard
+    ) async throws -> Outcome {
+        let (layout, deadLetters, sink) = (self.layout, self.deadLetters, self.sink)
+        func attempt(rowByRow: Bool) async throws -> Outcome {
+            try await connection.withSession { session in
+                try Self.transaction(
+                    params, rowCount: rowCount, layout: layout, time: time, guardedBy: batchGuard, on: session,
+                    deadLetters: deadLetters.map { ($0, sink, values, refused, rowByRow) })
+            }
+        }
         do {
-            return try await retrying {
-                try await self.connection.withSession { session in
-                    try Self.transaction(
-                        params, rowCount: rowCount, layout: layout, time: time, guardedBy: batchGuard, on: session)
+            return try await WriteRetry.run(retryable: Self.retryable) {
+                do {
+                    return try await attempt(rowByRow: false)
+                } catch where deadLetters != nil && Self.refusesRow(error) {
+                    return try await attempt(rowByRow: true)
                 }
             }
         } catch let error as PostgresError where error.connectionLost {
@@ -157,29 +184,30 @@ final class PostgresTableSink: TableWriter {
         }
     }
 
-    /// Runs `body`, again (up to `attempts` times in all) when the connection was lost or the transaction
-    /// deadlocked with another writer and was rolled back. Safe even if a lost transaction committed, since the
-    /// batch is then recorded (or its offsets stored, or its versions written), and the schema statements are
-    /// `IF NOT EXISTS`.
-    private func retrying<R: Sendable>(_ body: () async throws -> R) async throws -> R {
-        var attempt = 1
-        while true {
-            do {
-                return try await body()
-            } catch let error as PostgresError
-                where (error.connectionLost || error.sqlState == "40P01") && attempt < Self.attempts
-            {
-                attempt += 1
-                try await Task.sleep(for: .milliseconds(200))
-            }
-        }
+    /// Whether an error is worth another try: the connection lost (a server restart: SQLSTATE class 08, 57P),
+    /// a deadlock or serialization failure (40P01, 40001), insufficient resources such as a full disk (53).
+    /// Safe even if a lost transaction committed, since the batch is then recorded (or its offsets stored, or
+    /// its versions written), and the schema statements are `IF NOT EXISTS`.
+    static func retryable(_ error: any Error) -> Bool {
+        guard let error = error as? PostgresError else { return false }
+        if error.connectionLost { return true }
+        guard let state = error.sqlState else { return false }
+        return ["40P01", "40001"].contains(state) || ["08", "53", "57P"].contains { state.hasPrefix($0) }
+    }
+
+    /// Whether PostgreSQL refused a statement for the values it writes: a data exception (SQLSTATE class 22,
+    /// e.g. 22003 `bigint out of range`) or an integrity constraint (class 23, e.g. 23502 `NOT NULL`).
+    static func refusesRow(_ error: any Error) -> Bool {
+        guard let error = error as? PostgresError, !error.connectionLost, let state = error.sqlState else { return false }
+        return state.hasPrefix("22") || state.hasPrefix("23")
     }
 
     /// One batch's transaction: claim the batch through its guard (skip if written, stop on an offset conflict),
     /// insert the rows, store the offsets.
     private static func transaction(
         _ rows: [[String?]], rowCount: Int, layout: TableLayout, time: BatchTime, guardedBy batchGuard: BatchGuard,
-        on s: PostgresSession
+        on s: PostgresSession,
+        deadLetters: (table: DeadLetterTable, sink: String, values: [[TableValue]], refused: [RejectedRow], rowByRow: Bool)?
     ) throws -> Outcome {
         let batchTime = String(time.milliseconds)
         try s.query("BEGIN")
@@ -210,20 +238,55 @@ final class PostgresTableSink: TableWriter {
             case .none:
                 break
             }
-            for insert in PostgresSchema.dialect.inserts(
-                layout, rows: rows, batchTime: batchTime, seq: { String($0) }, maxParameters: Self.maxParameters)
-            {
-                try s.query(insert.sql, insert.parameters)
+            var refused = deadLetters?.refused ?? []
+            if let deadLetters, deadLetters.rowByRow {
+                for (i, row) in rows.enumerated() {
+                    try s.query("SAVEPOINT spate_row")
+                    do {
+                        for insert in PostgresSchema.dialect.inserts(
+                            layout, rows: [row], batchTime: batchTime, seq: { _ in String(i) }, maxParameters: Self.maxParameters)
+                        {
+                            try s.query(insert.sql, insert.parameters)
+                        }
+                    } catch where refusesRow(error) {
+                        try s.query("ROLLBACK TO SAVEPOINT spate_row")
+                        refused.append(RejectedRow(values: deadLetters.values[i], reason: "\(error)"))
+                    }
+                    try s.query("RELEASE SAVEPOINT spate_row")
+                }
+            } else {
+                for insert in PostgresSchema.dialect.inserts(
+                    layout, rows: rows, batchTime: batchTime, seq: { String($0) }, maxParameters: Self.maxParameters)
+                {
+                    try s.query(insert.sql, insert.parameters)
+                }
+            }
+            if let deadLetters, !refused.isEmpty {
+                // Created with the first row it holds, under the lock that serializes the sinks' schema changes.
+                try s.query("SELECT pg_advisory_xact_lock($1::bigint)", [String(Int64(PostgresSchema.schemaLockKey, radix: 16)!)])
+                try s.query(deadLetters.table.create(PostgresSchema.dialect))
+                for (seq, row) in refused.enumerated() {
+                    try s.query(deadLetters.table.insert(PostgresSchema.dialect),
+                                [deadLetters.sink, batchTime, String(seq), row.reason, row.text])
+                }
             }
             if case let .offsets(group, ranges) = batchGuard {
                 try PostgresOffsets.store(ranges, table: layout.table, group: group, on: s)
             }
             try s.query("COMMIT")
-            return .written
+            return .written(rejected: refused.count)
         } catch {
             _ = try? s.query("ROLLBACK")
             throw error
         }
+    }
+
+    /// The first text column of `row` whose value holds a NUL character (which PostgreSQL text cannot hold).
+    private func nulColumn(_ row: [TableValue]) -> TableColumn? {
+        zip(row, layout.columns).first { value, _ in
+            if case let .text(v) = value { return v.utf8.contains(0) }
+            return false
+        }?.1
     }
 
     /// Converts a checked row (`TableLayout.checkRow`) to text parameters; throws for text PostgreSQL cannot hold.

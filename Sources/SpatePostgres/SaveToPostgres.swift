@@ -55,6 +55,14 @@ extension DStream {
     /// A batch time the source does not know fails the output. With several processes writing one table, prefer
     /// `.upsert` or `.accumulate`: `.append`'s `(batch_time, seq)` keys of different processes collide.
     ///
+    /// `rejectedRows` says what happens to a row PostgreSQL refuses for its values (a data exception such as
+    /// `bigint out of range` from an `.accumulate` sum, a constraint such as `NOT NULL`, text with a NUL
+    /// character): by default it goes to the dead-letter table `<table>_rejected` (columns `sink`, `batch_time`,
+    /// `seq`, `error`, `row`, `rejected_at`) in the batch's transaction, a warning is logged, and the stream
+    /// goes on; `.failBatch` fails the batch instead. Errors that are not about a row (a lost connection, a
+    /// server restart, a deadlock, a full disk) are retried with backoff for about 10 s, then fail the batch.
+    /// See ``RejectedRowPolicy``.
+    ///
     /// Column types: integer -> `bigint`, real -> `double precision`, text -> `text`, blob -> `bytea`. Tables are
     /// created if missing; an existing table with other columns, or a `spate_batches` of an earlier Spate (without
     /// the sink column), fails the first batch with a message saying what to change (for the latter, the statements
@@ -74,11 +82,13 @@ extension DStream {
     public func saveToPostgres(
         connection: String, table: String, mode: TableWriteMode, columns: [TableColumn], key: [String] = [],
         version: String? = nil, offsets: BatchOffsets? = nil, sink: String = TableLayout.defaultSink,
+        rejectedRows: RejectedRowPolicy = .deadLetter(),
         row: @escaping @Sendable (T) throws -> [TableValue]
     ) throws {
         let layout = try TableLayout(table: table, mode: mode, columns: columns, keyColumns: key, versionColumn: version)
         let writer = PostgresTableSink(
-            conninfo: connection, layout: layout, offsets: offsets, sink: sink, logger: context.packageLogger)
+            conninfo: connection, layout: layout, offsets: offsets, sink: sink,
+            deadLetters: try DeadLetterTable(rejectedRows, layout: layout), logger: context.packageLogger)
         try save(
             to: writer, kind: "saveToPostgres", database: connection, table: table, sink: sink, mode: mode,
             claimsBatches: offsets == nil && layout.recordsBatches, row: row)
@@ -88,7 +98,8 @@ extension DStream {
     /// `connection`, as `saveToPostgres(connection:table:mode:columns:key:version:offsets:sink:row:)`: `.upsert`
     /// (the default) keeps the latest value per key, with `key` as the primary key; `.accumulate` adds each batch's
     /// value to the stored one (`V` must be a non-optional integer or double); `.append` keeps every pair, keyed by
-    /// `(batch_time, seq)`. `offsets` stores the source offsets with each batch; `sink` names its claims. Column
+    /// `(batch_time, seq)`. `offsets` stores the source offsets with each batch; `sink` names its claims;
+    /// `rejectedRows` as there. Column
     /// types follow `K` and `V` (`Int` -> bigint, `Double` -> double precision, `String` -> text, ...).
     /// ```swift
     /// try counts.saveToPostgres(
@@ -96,11 +107,12 @@ extension DStream {
     /// ```
     public func saveToPostgres<K: TableValueConvertible, V: TableValueConvertible>(
         connection: String, table: String, mode: TableWriteMode = .upsert, offsets: BatchOffsets? = nil,
-        sink: String = TableLayout.defaultSink
+        sink: String = TableLayout.defaultSink, rejectedRows: RejectedRowPolicy = .deadLetter()
     ) throws where T == (K, V) {
         try saveToPostgres(
             connection: connection, table: table, mode: mode,
-            columns: TableColumn.pair(K.self, V.self), key: ["key"], offsets: offsets, sink: sink
+            columns: TableColumn.pair(K.self, V.self), key: ["key"], offsets: offsets, sink: sink,
+            rejectedRows: rejectedRows
         ) { pair in [pair.0.tableValue, pair.1.tableValue] }
     }
 }

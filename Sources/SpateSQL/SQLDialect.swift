@@ -17,9 +17,17 @@ package protocol SQLDialect: Sendable {
 
     /// An expression giving the current time as `committed_at` stores it.
     var currentTimestamp: String { get }
+
+    /// The expression `.accumulate` stores for a column of `type`: `stored + added`, failing the statement
+    /// when an integer sum leaves the 64-bit range (PostgreSQL's `bigint` does; SQLite would turn it into a
+    /// real).
+    func sum(_ stored: String, _ added: String, type: TableColumnType) -> String
 }
 
 extension SQLDialect {
+    /// `stored + added`: the database refuses an integer sum out of range itself.
+    package func sum(_ stored: String, _ added: String, type: TableColumnType) -> String { "\(stored) + \(added)" }
+
     /// `name` as a double-quoted SQL identifier (any `"` in it doubled).
     package func quote(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 
@@ -59,7 +67,7 @@ extension SQLDialect {
         let updates = all.filter { !layout.keyColumns.contains($0.name) }.map { c in
             let name = quote(c.name)
             let summed = layout.mode == .accumulate && c.name != TableLayout.batchTimeColumn
-            return "\(name) = " + (summed ? "\(target).\(name) + excluded.\(name)" : "excluded.\(name)")
+            return "\(name) = " + (summed ? sum("\(target).\(name)", "excluded.\(name)", type: c.type) : "excluded.\(name)")
         }
         sql += " ON CONFLICT (" + layout.keyColumns.map(quote).joined(separator: ", ") + ") DO UPDATE SET "
             + updates.joined(separator: ", ")

@@ -20,6 +20,14 @@ package struct SQLiteDialect: SQLDialect {
     /// Text, set by every insert (SQLite has no timestamp type).
     package var timestampDeclaration: String { "TEXT NOT NULL" }
 
+    /// `stored + added`; for integers, SQLite's "integer overflow" error when the sum leaves the 64-bit range
+    /// (SQLite itself would store it as a real): `abs()` of the smallest integer is SQLite's one overflow error.
+    package func sum(_ stored: String, _ added: String, type: TableColumnType) -> String {
+        guard type == .integer else { return "\(stored) + \(added)" }
+        return "CASE WHEN typeof(\(stored) + \(added)) = 'integer' THEN \(stored) + \(added) "
+            + "ELSE abs(-9223372036854775807 - 1) END"
+    }
+
     /// The current UTC time as `2026-12-01T10:30:00Z`.
     package var currentTimestamp: String { "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')" }
 }

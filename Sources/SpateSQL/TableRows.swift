@@ -42,6 +42,39 @@ extension TableLayout {
     /// Both databases' `INSERT ... ON CONFLICT DO UPDATE` need this: PostgreSQL rejects a statement updating one
     /// row twice, and the mode's semantics (sum, highest version) must not depend on the order rows are applied.
     package func combineByKey(_ rows: [[TableValue]], time: BatchTime, operation: String) throws -> [[TableValue]] {
+        var throwing: [RejectedRow]? = nil
+        return try combine(rows, time: time, operation: operation, rejected: &throwing)
+    }
+
+    /// A batch's rows as ``checkedRows(_:time:operation:)`` gives them, but with the rows refused for their
+    /// values set aside instead of failing the batch: a `.null` for a non-nullable column, and (`.accumulate`)
+    /// a row whose addition to its key's sum overflows a 64-bit integer. Rows that do not fit the columns at
+    /// all (a value count or type the program got wrong) still throw.
+    package func admittedRows(
+        _ rows: [[TableValue]], time: BatchTime, operation: String
+    ) throws -> (rows: [[TableValue]], rejected: [RejectedRow]) {
+        var admitted: [[TableValue]] = []
+        admitted.reserveCapacity(rows.count)
+        var rejected: [RejectedRow]? = []
+        for (i, row) in rows.enumerated() {
+            if row.count == columns.count,
+                let column = zip(row, columns).first(where: { $0.0 == .null && !$0.1.nullable })?.1
+            {
+                rejected!.append(RejectedRow(values: row, reason: "NULL for the NOT NULL column \(column.name)"))
+                continue
+            }
+            try checkRow(row, index: i, time: time, operation: operation)
+            admitted.append(row)
+        }
+        let combined = try combine(admitted, time: time, operation: operation, rejected: &rejected)
+        return (combined, rejected ?? [])
+    }
+
+    /// ``combineByKey(_:time:operation:)``; an overflowing `.accumulate` row goes to `rejected`, or throws
+    /// when `rejected` is nil.
+    private func combine(
+        _ rows: [[TableValue]], time: BatchTime, operation: String, rejected: inout [RejectedRow]?
+    ) throws -> [[TableValue]] {
         guard mode.isKeyed else { return rows }
         let keyIndexes = keyColumns.map { k in columns.firstIndex { $0.name == k }! }
         let realIndexes = columns.indices.filter { columns[$0].type == .real }
@@ -50,7 +83,7 @@ extension TableLayout {
         var slot: [RowKey: Int] = [:]
         var out: [[TableValue]] = []
         out.reserveCapacity(rows.count)
-        for var row in rows {
+        rowLoop: for var row in rows {
             for i in realIndexes { if case let .integer(v) = row[i] { row[i] = .real(Double(v)) } }
             let key = RowKey(values: keyIndexes.map { row[$0] })
             guard let at = slot[key] else {
@@ -60,24 +93,29 @@ extension TableLayout {
             }
             switch mode {
             case .accumulate:
+                var sums = out[at]
                 for i in summed {
-                    switch (out[at][i], row[i]) {
+                    switch (sums[i], row[i]) {
                     case let (.integer(a), .integer(b)):
                         let (sum, overflow) = a.addingReportingOverflow(b)
                         guard !overflow else {
+                            let reason = "batch \(time.milliseconds) ms: the sum of column \(columns[i].name) for key "
+                                + "\(key.values) overflows a 64-bit integer"
+                            if rejected != nil {
+                                rejected!.append(RejectedRow(values: row, reason: reason))
+                                continue rowLoop
+                            }
                             throw SpateError.outputFailed(
-                                operation: operation,
-                                reason: "batch \(time.milliseconds) ms: the sum of column \(columns[i].name) for key "
-                                    + "\(key.values) overflows a 64-bit integer: declare the column .real, or write "
-                                    + "smaller increments")
+                                operation: operation, reason: reason + ": declare the column .real, or write smaller increments")
                         }
-                        out[at][i] = .integer(sum)
+                        sums[i] = .integer(sum)
                     case let (.real(a), .real(b)):
-                        out[at][i] = .real(a + b)
+                        sums[i] = .real(a + b)
                     default:
                         preconditionFailure("checkRow admits only numbers in accumulate columns")
                     }
                 }
+                out[at] = sums
             case .upsert:
                 if let v = versionIndex, case let .integer(stored) = out[at][v], case let .integer(new) = row[v],
                     new < stored

@@ -5,6 +5,9 @@ import Spate
 package enum TableWriteOutcome: Sendable, Equatable {
     /// The batch's rows were written.
     case written
+    /// The batch's rows were written but for `rejected` rows the database refused for their values, which went
+    /// to the dead-letter table `deadLetterTable` in the same transaction (``RejectedRowPolicy``).
+    case writtenSettingAside(rejected: Int, deadLetterTable: String)
     /// The batch's claim (table, sink id, batch time) was recorded already, by this output before a restart or
     /// by another process writing with the same sink id: nothing was written. `rows` and `committedAt` are the
     /// recorded claim's (nil when it could not be read).
@@ -51,7 +54,16 @@ struct TableSink<Element: Sendable, Writer: TableWriter>: BatchSink {
         } catch {
             throw TableSinkError.rowFailed(operation: operation, batch: time, underlying: error)
         }
-        if case let .alreadyClaimed(recorded, committedAt) = try await writer.write(rows, time: time) {
+        let outcome = try await writer.write(rows, time: time)
+        if case let .writtenSettingAside(rejected, table) = outcome {
+            logger.warning(
+                "rows refused by the database for their values were set aside in the dead-letter table; the stream goes on",
+                metadata: [
+                    "sink": "\(operation)", "batch": "\(time.milliseconds)", "rejected": "\(rejected)",
+                    "deadLetterTable": "\(table)",
+                ])
+        }
+        if case let .alreadyClaimed(recorded, committedAt) = outcome {
             claims.countSkipped(operation)
             logger.warning(
                 """

@@ -17,6 +17,8 @@ final class SQLiteTableSink: TableWriter {
     let layout: TableLayout
     /// The sink id the batches are claimed under.
     let sink: String
+    /// Where rows SQLite refuses for their values go (nil: they fail the batch).
+    let deadLetters: DeadLetterTable?
     private let connection = Mutex<SQLiteConnection?>(nil)
     /// How many connections the sink opened: one for its life.
     let connectionsOpened = Atomic<Int>(0)
@@ -24,10 +26,11 @@ final class SQLiteTableSink: TableWriter {
     /// The most variables one statement binds (SQLite's default limit is 32766).
     static let maxVariables = 30_000
 
-    init(path: String, layout: TableLayout, sink: String = TableLayout.defaultSink) {
+    init(path: String, layout: TableLayout, sink: String = TableLayout.defaultSink, deadLetters: DeadLetterTable? = nil) {
         self.path = path
         self.layout = layout
         self.sink = sink
+        self.deadLetters = deadLetters
     }
 
     private var operation: String { TableLayout.operation("saveToSQLite", table: layout.table, sink: sink) }
@@ -55,17 +58,47 @@ final class SQLiteTableSink: TableWriter {
     }
 
     /// Writes `rows` (values in `layout.columns` order) as the batch of `time`, or skips it when its claim is
-    /// recorded already.
+    /// recorded already. With a dead-letter table, rows refused for their values are set aside (see
+    /// ``RejectedRowPolicy``); other errors are retried (``WriteRetry``), then fail the batch.
     @discardableResult
     func write(_ rows: [[TableValue]], time: BatchTime) async throws -> TableWriteOutcome {
-        let binds = try layout.checkedRows(rows, time: time, operation: operation).map { data($0) }
+        let admitted: [[TableValue]], refused: [RejectedRow]
+        if deadLetters == nil {
+            (admitted, refused) = (try layout.checkedRows(rows, time: time, operation: operation), [])
+        } else {
+            (admitted, refused) = try layout.admittedRows(rows, time: time, operation: operation)
+        }
+        let binds = admitted.map { data($0) }
         guard let db = connection.withLock({ $0 }) else {
             throw SpateError.notActive("\(operation) at batch \(time) (the sink is not open)")
         }
         do {
-            return try await transaction(binds, rowCount: rows.count, time: time, on: db)
+            return try await WriteRetry.run(retryable: { !Self.refusesRow($0) }) {
+                do {
+                    return try await transaction(
+                        binds, admitted: admitted, refused: refused, rowCount: rows.count, time: time, on: db)
+                } catch where deadLetters != nil && Self.refusesRow(error) {
+                    // One row is refused: the batch again, row by row, setting the refused ones aside.
+                    return try await transaction(
+                        binds, admitted: admitted, refused: refused, rowCount: rows.count, time: time, on: db,
+                        rowByRow: true)
+                }
+            }
         } catch {
             throw TableSinkError.writeFailed(operation: operation, batch: time, database: database, underlying: error)
+        }
+    }
+
+    /// Whether SQLite refused a statement for the values it writes (a constraint such as `NOT NULL`, a type
+    /// mismatch, a value too big, the integer overflow of an `.accumulate` sum), rather than for the database
+    /// itself (busy, full, I/O).
+    static func refusesRow(_ error: any Error) -> Bool {
+        guard let error = error as? SQLiteError else { return false }
+        switch error.reason {
+        case .mismatch, .tooBig, .range: return true
+        case .error: return error.message.contains("integer overflow")
+        // The constraint reasons are many (constraintNotNullFailed, constraintCheckFailed, ...).
+        default: return "\(error.reason)".hasPrefix("constraint")
         }
     }
 
@@ -80,9 +113,11 @@ final class SQLiteTableSink: TableWriter {
     }
 
     /// One batch's transaction: claim the batch (skip it if recorded, reading the recorded claim), insert the
-    /// rows, commit (a versioned upsert neither claims nor records).
+    /// rows (`rowByRow`: each under a savepoint, the ones SQLite refuses set aside), insert the refused rows into
+    /// the dead-letter table, commit (a versioned upsert neither claims nor records).
     private func transaction(
-        _ rows: [[SQLiteData]], rowCount: Int, time: BatchTime, on db: SQLiteConnection
+        _ rows: [[SQLiteData]], admitted: [[TableValue]], refused: [RejectedRow], rowCount: Int, time: BatchTime,
+        on db: SQLiteConnection, rowByRow: Bool = false
     ) async throws -> TableWriteOutcome {
         let dialect = SQLiteSchema.dialect
         let batchTime = SQLiteData.integer(SQLiteInt64(time.milliseconds))
@@ -99,14 +134,41 @@ final class SQLiteTableSink: TableWriter {
                         committedAt: recorded?.column("committed_at")?.string)
                 }
             }
-            for insert in dialect.inserts(
-                layout, rows: rows, batchTime: batchTime, seq: { .integer(SQLiteInt64($0)) },
-                maxParameters: Self.maxVariables)
-            {
-                _ = try await db.query(insert.sql, insert.parameters)
+            var refused = refused
+            if rowByRow {
+                for (i, row) in rows.enumerated() {
+                    let single = dialect.inserts(
+                        layout, rows: [row], batchTime: batchTime, seq: { _ in .integer(SQLiteInt64(i)) },
+                        maxParameters: Self.maxVariables)
+                    _ = try await db.query("SAVEPOINT spate_row")
+                    do {
+                        for insert in single { _ = try await db.query(insert.sql, insert.parameters) }
+                    } catch where Self.refusesRow(error) {
+                        _ = try await db.query("ROLLBACK TO spate_row")
+                        refused.append(RejectedRow(values: admitted[i], reason: "\(error)"))
+                    }
+                    _ = try await db.query("RELEASE spate_row")
+                }
+            } else {
+                for insert in dialect.inserts(
+                    layout, rows: rows, batchTime: batchTime, seq: { .integer(SQLiteInt64($0)) },
+                    maxParameters: Self.maxVariables)
+                {
+                    _ = try await db.query(insert.sql, insert.parameters)
+                }
+            }
+            if let deadLetters, !refused.isEmpty {
+                // Created with the first row it holds.
+                _ = try await db.query(deadLetters.create(dialect))
+                for (seq, row) in refused.enumerated() {
+                    _ = try await db.query(deadLetters.insert(dialect), [
+                        .text(sink), batchTime, .integer(SQLiteInt64(seq)), .text(row.reason), .text(row.text),
+                    ])
+                }
             }
             _ = try await db.query("COMMIT")
-            return .written
+            guard let deadLetters, !refused.isEmpty else { return .written }
+            return .writtenSettingAside(rejected: refused.count, deadLetterTable: deadLetters.name)
         } catch {
             _ = try? await db.query("ROLLBACK")
             throw error

@@ -35,6 +35,13 @@ extension DStream {
     /// table.version <= excluded.version`), and within one batch the row with the highest version per key wins.
     /// Such writes are idempotent, so the sink then records no batches in `spate_batches`.
     ///
+    /// `rejectedRows` says what happens to a row SQLite refuses for its values (a NaN, which SQLite stores as
+    /// `NULL`, in a `NOT NULL` column; an `.accumulate` sum past the 64-bit range; a `.null` for a `NOT NULL`
+    /// column): by default it goes to the dead-letter table `<table>_rejected` (columns `sink`, `batch_time`,
+    /// `seq`, `error`, `row`, `rejected_at`) in the batch's transaction, a warning is logged, and the stream
+    /// goes on; `.failBatch` fails the batch instead. Other errors (a busy or full database) are retried with
+    /// backoff for about 10 s, then fail the batch. See ``RejectedRowPolicy``.
+    ///
     /// Tables are created if missing; an existing table with other columns, or a `spate_batches` of an earlier Spate
     /// (without the sink column), fails the first batch with a message saying what to change (for the latter, the
     /// statements that migrate it). The sink opens one connection before the first batch and closes it when the
@@ -52,11 +59,13 @@ extension DStream {
     public func saveToSQLite(
         path: String, table: String, mode: TableWriteMode, columns: [TableColumn], key: [String] = [],
         version: String? = nil, sink: String = TableLayout.defaultSink,
+        rejectedRows: RejectedRowPolicy = .deadLetter(),
         row: @escaping @Sendable (T) throws -> [TableValue]
     ) throws {
         let layout = try TableLayout(table: table, mode: mode, columns: columns, keyColumns: key, versionColumn: version)
+        let deadLetters = try DeadLetterTable(rejectedRows, layout: layout)
         try save(
-            to: SQLiteTableSink(path: path, layout: layout, sink: sink), kind: "saveToSQLite",
+            to: SQLiteTableSink(path: path, layout: layout, sink: sink, deadLetters: deadLetters), kind: "saveToSQLite",
             database: URL(fileURLWithPath: path).standardizedFileURL.path, table: table, sink: sink, mode: mode,
             claimsBatches: layout.recordsBatches, row: row)
     }
@@ -66,16 +75,17 @@ extension DStream {
     /// (the default) keeps the latest value per key, with `key` as the primary key; `.accumulate` adds each batch's
     /// value to the stored one (`V` must be a non-optional integer or double); `.append` keeps every pair, keyed by
     /// `(batch_time, seq)`. Column types follow `K` and `V` (`Int` -> INTEGER, `Double` -> REAL, `String` -> TEXT,
-    /// ...).
+    /// ...). `rejectedRows` as there.
     /// ```swift
     /// try counts.saveToSQLite(path: "counts.sqlite", table: "campaign_counts")
     /// ```
     public func saveToSQLite<K: TableValueConvertible, V: TableValueConvertible>(
-        path: String, table: String, mode: TableWriteMode = .upsert, sink: String = TableLayout.defaultSink
+        path: String, table: String, mode: TableWriteMode = .upsert, sink: String = TableLayout.defaultSink,
+        rejectedRows: RejectedRowPolicy = .deadLetter()
     ) throws where T == (K, V) {
         try saveToSQLite(
             path: path, table: table, mode: mode,
-            columns: TableColumn.pair(K.self, V.self), key: ["key"], sink: sink
+            columns: TableColumn.pair(K.self, V.self), key: ["key"], sink: sink, rejectedRows: rejectedRows
         ) { pair in [pair.0.tableValue, pair.1.tableValue] }
     }
 }

@@ -217,7 +217,8 @@ import Testing
             "CREATE TABLE \(table) (key text NOT NULL, value bigint NOT NULL CHECK (value < 100), "
                 + "batch_time bigint NOT NULL, PRIMARY KEY (key))")
         let ssc = StreamingContext(batchInterval: .seconds(1), parallelism: 2, clock: .manual)
-        try ssc.queueStream([[("a", 1)], [("a", 500)]]).saveToPostgres(connection: Self.conninfo, table: table)
+        try ssc.queueStream([[("a", 1)], [("a", 500)]]).saveToPostgres(
+            connection: Self.conninfo, table: table, rejectedRows: .failBatch)
         try await ssc.start()
         try await ssc.advance(by: .seconds(1))
         let error = await #expect(throws: TableSinkError.self) { try await ssc.advance(by: .seconds(1)) }

@@ -143,23 +143,23 @@ import Testing
         }
         for t in [1000, 2000, 3000] { try CheckpointFile.write(data(t), to: dir) }
         let warnings = Mutex<[String]>([])
-        #expect(CheckpointFile.latest(in: dir, warn: { w in warnings.withLock { $0.append(w) } })?.completedMs == 3000)
+        #expect(try CheckpointFile.latest(in: dir, warn: { w in warnings.withLock { $0.append(w) } })?.completedMs == 3000)
         // Flip a byte in the newest payload: the checksum catches it.
         let newest = dir.appendingPathComponent("checkpoint-3000.spate")
         var bytes = try Data(contentsOf: newest)
         bytes[bytes.count - 5] ^= 0x20
         try bytes.write(to: newest)
-        #expect(CheckpointFile.latest(in: dir, warn: { w in warnings.withLock { $0.append(w) } })?.completedMs == 2000)
+        #expect(try CheckpointFile.latest(in: dir, warn: { w in warnings.withLock { $0.append(w) } })?.completedMs == 2000)
         #expect(warnings.withLock { $0 }.last?.contains("checksum mismatch") == true)
         // Truncate the next one too.
         let second = dir.appendingPathComponent("checkpoint-2000.spate")
         let full = try Data(contentsOf: second)
         try full.prefix(full.count / 2).write(to: second)
-        #expect(CheckpointFile.latest(in: dir, warn: { w in warnings.withLock { $0.append(w) } })?.completedMs == 1000)
+        #expect(try CheckpointFile.latest(in: dir, warn: { w in warnings.withLock { $0.append(w) } })?.completedMs == 1000)
         #expect(warnings.withLock { $0 }.last?.contains("truncated") == true)
         // Garbage only: no checkpoint, never a crash.
         for f in CheckpointFile.list(dir) { try Data("garbage".utf8).write(to: f.url) }
-        #expect(CheckpointFile.latest(in: dir, warn: { _ in }) == nil)
+        #expect(try CheckpointFile.latest(in: dir, warn: { _ in }) == nil)
     }
 
     @Test func checkpointFromAnotherProgramNamesTheOperator() async throws {

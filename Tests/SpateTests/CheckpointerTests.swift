@@ -48,6 +48,6 @@ import Testing
         #expect(encoded.last == 10_000)
         #expect(checkpointer.supersededCount == 10 - encoded.count)
         #expect(checkpointer.lastWrittenTime == BatchTime(milliseconds: 10_000))
-        #expect(CheckpointFile.latest(in: dir, warn: { _ in })?.completedMs == 10_000)
+        #expect(try CheckpointFile.latest(in: dir, warn: { _ in })?.completedMs == 10_000)
     }
 }

@@ -35,7 +35,7 @@ import Testing
     /// The saveAsTextFiles folders of the newest checkpoint's timeline, keyed by name and time relative to the
     /// zero time: every file of a folder (`part-00000`, `_SUCCESS`), byte for byte.
     static func outputs(_ checkpoint: URL, _ output: URL) throws -> [String: Data] {
-        let data = try #require(CheckpointFile.latest(in: checkpoint, warn: { _ in }))
+        let data = try #require(try CheckpointFile.latest(in: checkpoint, warn: { _ in }))
         var files: [String: Data] = [:]
         for folder in try FileManager.default.contentsOfDirectory(atPath: output.path) where !folder.hasPrefix(".") {
             // <name>-<time ms>.txt
@@ -105,7 +105,7 @@ import Testing
         kill(p.processIdentifier, SIGTERM)
         #expect(await Self.waitForExit(p, timeout: .seconds(20)))
         #expect(p.terminationStatus == 0)
-        let data = try #require(CheckpointFile.latest(in: ckpt, warn: { _ in }))
+        let data = try #require(try CheckpointFile.latest(in: ckpt, warn: { _ in }))
         #expect(data.pendingMs.isEmpty)
         // The final checkpoint is of the last batch whose output was written.
         let written = try FileManager.default.contentsOfDirectory(atPath: out.path)

@@ -19,7 +19,7 @@ import Testing
 
     /// The batch (in seconds) of the oldest checkpoint kept in `dir` (the writer deletes older ones after it).
     static func oldestKept(_ dir: URL) -> Int? {
-        CheckpointFile.list(dir).prefix(CheckpointFile.keptCheckpoints).last.map { $0.time / 1000 }
+        CheckpointFile.list(dir).prefix(CheckpointFile.kept).last.map { $0.time / 1000 }
     }
 
     @Test func memoryStaysBoundedOverManyBatchesAndRecoveryStillReplaysTheWindow() async throws {

@@ -10,9 +10,12 @@ extension StreamingContext {
 
     /// Builds the program with `create` and, when `checkpoint` holds a checkpoint, resumes from the newest
     /// intact one at `start()`: state, source positions and pending batches. A corrupt or truncated
-    /// checkpoint is skipped with a warning and the previous one is used.
+    /// checkpoint is skipped with a warning and the previous one is used (the sources keep what each of the
+    /// kept checkpoints needs, write-ahead log segments included, so a fallback replays the same records).
     ///
-    /// Rethrows what `create` throws. When the program does not match the checkpoint (another batch
+    /// Rethrows what `create` throws. Throws `CheckpointError.formatVersionMismatch` when the newest checkpoint
+    /// is of another format version (written by another Spate version): it is neither skipped nor deleted.
+    /// When the program does not match the checkpoint (another batch
     /// interval, a stateful operator renamed, removed or of other types), `start()` throws a
     /// `CheckpointError` that says what to change.
     ///
@@ -31,7 +34,7 @@ extension StreamingContext {
     ) throws -> StreamingContext {
         let ssc = try create()
         ssc.checkpoint(directory: directory)
-        if let data = CheckpointFile.latest(in: directory, warn: { ssc.logger.warning("\($0)") }) {
+        if let data = try CheckpointFile.latest(in: directory, warn: { ssc.logger.warning("\($0)") }) {
             ssc.state.withLock { $0.recovery = data }
             ssc.logger.info("recovering from checkpoint", metadata: [
                 "batch": "\(data.completedMs) ms", "pending": "\(data.pendingMs.count)"])

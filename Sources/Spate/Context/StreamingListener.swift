@@ -51,6 +51,9 @@ public struct BatchInfo: Sendable, CustomStringConvertible {
     /// Time this batch spent on its own checkpoint (taking the state snapshot; the file is written in the
     /// background), when the batch was a checkpoint batch.
     public internal(set) var checkpointDuration: Duration? = nil
+    /// Why the last checkpoint write failed (a full disk, no permission), naming the file; nil once a later
+    /// checkpoint was written. The batches go on and the previous checkpoint stays in use.
+    public internal(set) var checkpointFailure: CheckpointError? = nil
     /// Set on the first batch after the context recovered from a checkpoint: the checkpoint's batch time.
     public internal(set) var recoveredFrom: BatchTime? = nil
 

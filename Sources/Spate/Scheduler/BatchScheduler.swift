@@ -87,6 +87,7 @@ final class BatchScheduler: Sendable {
                                        by: interval))
             info.checkpointDuration = checkpointer.batchCompleted(time, pendingMs: pending)
             info.lastCheckpointTime = checkpointer.lastWrittenTime
+            info.checkpointFailure = checkpointer.lastFailure
         }
         if let from = recoveredFrom.withLock({ r -> Int? in defer { r = nil }; return r }) {
             info.recoveredFrom = BatchTime(milliseconds: from)

@@ -59,13 +59,13 @@ public final class QueueSource<T: Sendable>: Sendable {
     func retainTaken() { queue.withLock { $0.retainsTaken = true } }
 
     /// A checkpoint that needs no batch before queue index `needed` is on disk: drops the batches that none
-    /// of the checkpoints still kept (`CheckpointFile.keptCheckpoints`, the fallbacks of a corrupt newest one)
+    /// of the checkpoints still kept (`CheckpointFile.kept`, the fallbacks of a corrupt newest one)
     /// can ask for.
     func checkpointWritten(needing needed: Int) {
         queue.withLock { q in
             q.neededByCheckpoints.append(needed)
-            if q.neededByCheckpoints.count > CheckpointFile.keptCheckpoints { q.neededByCheckpoints.removeFirst() }
-            guard q.neededByCheckpoints.count == CheckpointFile.keptCheckpoints else { return }
+            if q.neededByCheckpoints.count > CheckpointFile.kept { q.neededByCheckpoints.removeFirst() }
+            guard q.neededByCheckpoints.count == CheckpointFile.kept else { return }
             q.drop(before: q.neededByCheckpoints.min() ?? q.base)
         }
     }

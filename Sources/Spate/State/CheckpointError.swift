@@ -5,6 +5,9 @@ public enum CheckpointError: Error, Sendable, Equatable, CustomStringConvertible
     /// A checkpoint file cannot be read (no Spate header, another format version, truncated, a checksum
     /// mismatch, an unreadable payload). Recovery skips such a file with a warning and uses the previous one.
     case corrupt(path: String, reason: String)
+    /// The newest checkpoint file was written in another format version (by another Spate version). Recovery
+    /// neither skips nor deletes it: `getOrCreate(checkpoint:create:)` throws this, naming both versions.
+    case formatVersionMismatch(path: String, fileVersion: UInt32, supportedVersion: UInt32)
     /// The checkpoint was written by a program with another batch interval: batch times would not line up.
     case batchIntervalChanged(checkpointMilliseconds: Int, programMilliseconds: Int)
     /// The checkpoint holds the state of operator `name` (of `kind`), which this program does not define.
@@ -25,6 +28,10 @@ public enum CheckpointError: Error, Sendable, Equatable, CustomStringConvertible
         switch self {
         case let .corrupt(path, reason):
             return "checkpoint \(path) is corrupt (\(reason)): delete the file, or start from an empty checkpoint directory"
+        case let .formatVersionMismatch(path, file, supported):
+            return "checkpoint \(path) is in format version \(file), this Spate reads version \(supported): run the "
+                + "Spate version that wrote it, or move the checkpoint directory aside and start from an empty one "
+                + "(the file is left as it is)"
         case let .batchIntervalChanged(checkpoint, program):
             return "the checkpoint was written with a batch interval of \(checkpoint) ms, this program uses "
                 + "\(program) ms: use the same batch interval, or an empty checkpoint directory"

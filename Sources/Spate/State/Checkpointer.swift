@@ -21,6 +21,10 @@ final class Checkpointer: Sendable {
     private let lastTaken = Mutex<Int?>(nil)
     private let superseded = Mutex(SupersededCount())
     private let supersededMetric = Counter(label: "spate_checkpoints_superseded_total")
+    private let failure = Mutex<CheckpointError?>(nil)
+    /// The source parts of the checkpoints on disk, oldest first (nil until the first write read them): recovery
+    /// may fall back to any of them, so each source keeps what the oldest needs (its write-ahead log segments).
+    private let fallbacks = Mutex<[(time: Int, sources: [String: SourceCheckpoint])]?>(nil)
 
     /// A checkpointer of `graph`'s participants writing to `directory` every `intervalMs` of batch time.
     init(graph: DStreamGraph, logger: Logger, directory: URL, intervalMs: Int) {
@@ -32,8 +36,31 @@ final class Checkpointer: Sendable {
         let (stream, continuation) = AsyncStream.makeStream(
             of: (@Sendable () async -> Void).self, bufferingPolicy: .bufferingNewest(1))
         self.writes = continuation
-        self.writer = Task { for await write in stream { await write() } }
+        self.writer = Task {
+            // A crash during a write leaves its temporary file behind: cleaned before the first write.
+            _ = try? await BlockingIO.run { CheckpointFile.removeLeftovers(in: directory) }
+            for await write in stream { await write() }
+        }
     }
+
+    /// Records that the checkpoint of `timeMs` with `sources` is on disk and returns, per source, the part of
+    /// the oldest checkpoint still kept: what a source may drop data up to. (Truncating to the newest one's
+    /// needs would leave a fallback to an older checkpoint, after the newest turned out corrupt, without the
+    /// write-ahead log segments its batches replay from.) Blocks on first use: it reads the older checkpoints.
+    private func retain(_ timeMs: Int, _ sources: [String: SourceCheckpoint]) -> [String: SourceCheckpoint] {
+        let known = fallbacks.withLock { $0 } ?? Array(CheckpointFile.sourceParts(
+            in: directory, beforeMs: timeMs, limit: CheckpointFile.kept - 1).reversed())
+        var kept = known.filter { $0.time < timeMs }
+        kept.append((timeMs, sources))
+        kept = Array(kept.suffix(CheckpointFile.kept))
+        fallbacks.withLock { $0 = kept }
+        var oldest: [String: SourceCheckpoint] = [:]
+        for entry in kept.reversed() { oldest.merge(entry.sources) { _, older in older } }
+        return oldest
+    }
+
+    /// Why the last write failed; nil after a successful one.
+    var lastFailure: CheckpointError? { failure.withLock { $0 } }
 
     /// The newest checkpoint written so far.
     var lastWrittenTime: BatchTime? { lastWritten.withLock { $0.map(BatchTime.init(milliseconds:)) } }
@@ -62,10 +89,17 @@ final class Checkpointer: Sendable {
                     batchIntervalMs: interval, zeroMs: zeroMs, completedMs: time.milliseconds,
                     pendingMs: pendingMs, sources: sourceStates, operators: ops,
                     writtenAtMs: StreamingContext.wallClockMs())
-                try CheckpointFile.write(data, to: directory)
+                let oldest = try await BlockingIO.run { [self] in
+                    try CheckpointFile.write(data, to: directory)
+                    return retain(time.milliseconds, sourceStates)
+                }
                 self.lastWritten.withLock { $0 = time.milliseconds }
-                for (name, handle) in sources { if let part = sourceStates[name] { handle.written(part) } }
+                self.failure.withLock { $0 = nil }
+                for (name, handle) in sources { if let part = oldest[name] { handle.written(part) } }
             } catch {
+                let reported = error as? CheckpointError
+                    ?? .writeFailed(path: directory.path, reason: "cannot encode the checkpoint: \(error)")
+                self.failure.withLock { $0 = reported }
                 logger.error("checkpoint failed; the previous checkpoint stays in use", metadata: [
                     "batch": "\(time)", "directory": "\(directory.path)", "error": "\(error)"])
             }

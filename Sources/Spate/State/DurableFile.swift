@@ -1,0 +1,62 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The POSIX calls that make checkpoints and output folders durable and atomic: a file written and fsynced
+/// before it is renamed into place, the directory fsynced after the rename (so the new name survives a power
+/// cut), and a folder replaced by renames only. Every call blocks: callers run them through `BlockingIO`.
+enum DurableFile {
+    /// A failed call, with the path and the system's reason (`strerror`), e.g. "No space left on device".
+    struct Failure: Error, CustomStringConvertible {
+        let path: String
+        let reason: String
+        var description: String { "\(path): \(reason)" }
+
+        init(path: String, errno code: Int32) {
+            self.path = path
+            self.reason = String(cString: strerror(code))
+        }
+    }
+
+    /// Creates (or truncates) `url`, writes `data` and fsyncs it before returning.
+    static func writeSynced(_ data: Data, to url: URL) throws {
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw Failure(path: url.path, errno: errno) }
+        defer { close(fd) }
+        try data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw Failure(path: url.path, errno: errno)
+                }
+                offset += n
+            }
+        }
+        guard fsync(fd) == 0 else { throw Failure(path: url.path, errno: errno) }
+    }
+
+    /// Fsyncs a directory, so the entries created or renamed in it are on disk.
+    static func syncDirectory(_ url: URL) throws {
+        let fd = open(url.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw Failure(path: url.path, errno: errno) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw Failure(path: url.path, errno: errno) }
+    }
+
+    /// Renames `from` to `to` (atomic within one file system; replaces a file, or an empty directory).
+    static func move(_ from: URL, to: URL) throws {
+        guard rename(from.path, to.path) == 0 else { throw Failure(path: to.path, errno: errno) }
+    }
+
+    /// Whether something exists at `url` (a file, a folder, a dangling link).
+    static func exists(_ url: URL) -> Bool {
+        var info = stat()
+        return lstat(url.path, &info) == 0
+    }
+}
