@@ -77,7 +77,7 @@ final class SocketTextSource: ReceivedRecordsSource {
 
     func start() async throws {
         // Recovery may have opened the log already; otherwise open it (and re-buffer what it holds).
-        try received.openLog()
+        try await received.openLog()
         let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
         do {
             channel = try await connect()
@@ -109,6 +109,7 @@ final class SocketTextSource: ReceivedRecordsSource {
         try? await channel?.close()
         task?.cancel()
         await task?.value
+        await received.finishLog()
         logger.info("stopped", metadata: ["graceful": "\(graceful)", "bufferedLines": "\(bufferedCount)"])
     }
 
