@@ -27,6 +27,9 @@ let package = Package(
             name: "FuzzLineSplitter", dependencies: ["FuzzerDriver", .product(name: "Spate", package: "spate")],
             path: "LineSplitter"),
         .executableTarget(
+            name: "FuzzWriteAheadLog", dependencies: ["FuzzerDriver", .product(name: "Spate", package: "spate")],
+            path: "WriteAheadLog"),
+        .executableTarget(
             name: "FuzzSparkText", dependencies: ["FuzzerDriver", .product(name: "SpateML", package: "spate")],
             path: "SparkText"),
         .executableTarget(

@@ -25,15 +25,20 @@ import Testing
         return dir.appendingPathComponent("segment-0.wal")
     }
 
+    /// `threeFrames` with a bit flipped in the middle frame.
+    static func damagedThreeFrames(_ dir: URL) throws {
+        let segment = try threeFrames(dir)
+        let size = try FileManager.default.attributesOfItem(atPath: segment.path)[.size] as! Int
+        try flip(segment, at: size / 2)
+    }
+
     /// A damaged frame in the middle of a segment used to hide every later frame of the segment (the reader
     /// stopped at the first bad checksum): now only the damaged frame's records are gone, and reading them
     /// says so instead of returning nothing.
     @Test func aDamagedFrameHidesNothingAfterIt() throws {
         let dir = Self.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let segment = try Self.threeFrames(dir)
-        let size = try FileManager.default.attributesOfItem(atPath: segment.path)[.size] as! Int
-        try Self.flip(segment, at: size / 2)
+        try Self.damagedThreeFrames(dir)
 
         let log = try WriteAheadLog<String>(directory: dir)
         #expect(try log.read(0..<3) == ["record-0-0", "record-0-1", "record-0-2"])
@@ -44,9 +49,7 @@ import Testing
     @Test func readingDamagedRecordsThrowsATypedError() throws {
         let dir = Self.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let segment = try Self.threeFrames(dir)
-        let size = try FileManager.default.attributesOfItem(atPath: segment.path)[.size] as! Int
-        try Self.flip(segment, at: size / 2)
+        try Self.damagedThreeFrames(dir)
         let log = try WriteAheadLog<String>(directory: dir)
         #expect(throws: SpateError.writeAheadLogRecordsMissing(directory: dir.path, range: 2..<7, missingFrom: 3)) {
             try log.read(2..<7)
@@ -77,9 +80,7 @@ import Testing
     @Test func reopeningNeverHandsOutANumberAgain() throws {
         let dir = Self.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let segment = try Self.threeFrames(dir)
-        let size = try FileManager.default.attributesOfItem(atPath: segment.path)[.size] as! Int
-        try Self.flip(segment, at: size / 2)
+        try Self.damagedThreeFrames(dir)
         let log = try WriteAheadLog<String>(directory: dir)
         #expect(log.nextSequence == 9)
         #expect(try log.append(["new"], sync: true) == 9)

@@ -199,7 +199,9 @@ final class WriteAheadLog<Element: Sendable>: Sendable {
             let end = i + 1 < starts.count ? starts[i + 1] : Int.max
             guard first < range.upperBound, end > range.lowerBound else { continue }
             let segment = try Self.scan(directory, first: first)
-            for frame in segment.frames where frame.count > 0
+            // A frame outside its segment's numbers is stale: the numbers from the next segment's on were handed
+            // out again after the frame was found damaged.
+            for frame in segment.frames where frame.count > 0 && frame.first >= first && frame.sequences.upperBound <= end
                 && frame.first < range.upperBound && frame.sequences.upperBound > range.lowerBound {
                 let records = try Self.decode(segment.data[frame.payload], directory, first)
                 guard records.count == frame.count else { continue }
