@@ -30,6 +30,9 @@ let package = Package(
             name: "FuzzCheckpoint", dependencies: ["FuzzerDriver", .product(name: "Spate", package: "spate")],
             path: "Checkpoint"),
         .executableTarget(
+            name: "FuzzWriteAheadLog", dependencies: ["FuzzerDriver", .product(name: "Spate", package: "spate")],
+            path: "WriteAheadLog"),
+        .executableTarget(
             name: "FuzzSparkText", dependencies: ["FuzzerDriver", .product(name: "SpateML", package: "spate")],
             path: "SparkText"),
         .executableTarget(

@@ -80,9 +80,8 @@ final class LineServer: Sendable {
         var lines: [String] = []
         for source in (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? [] {
             let dir = root.appendingPathComponent(source)
-            for first in WriteAheadLog<String>.segmentStarts(dir) {
-                lines += try WriteAheadLog<String>.readSegment(dir, first: first)
-            }
+            guard let first = WriteAheadLog<String>.segmentStarts(dir).first else { continue }
+            lines += try WriteAheadLog<String>(directory: dir).runs(from: first).flatMap(\.1)
         }
         return lines
     }

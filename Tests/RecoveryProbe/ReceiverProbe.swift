@@ -13,7 +13,7 @@ struct UpstreamReceiver: Receiver {
         var acked = Int((try? String(contentsOfFile: upstream + ".ack", encoding: .utf8)) ?? "0") ?? 0
         while !context.isStopped && acked < lines.count {
             let chunk = Array(lines[acked..<min(acked + 20, lines.count)])
-            try context.storeReliably(chunk)
+            try await context.storeReliably(contentsOf: chunk)
             acked += chunk.count
             let temp = upstream + ".ack.tmp"
             try Data("\(acked)".utf8).write(to: URL(fileURLWithPath: temp))

@@ -203,14 +203,14 @@ private final class BlockingReceiver: Receiver {
     }
 
     @Test func checkpointPastTheEndOfTheLogStillRecovers() async throws {
-        let feed = FeedReceiver.Feed()
+        let feed = PushReceiver.Feed()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spate-wal-tail-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         func program() throws -> (StreamingContext, Collector<Int>) {
             var out: Collector<Int>?
             let ssc = try StreamingContext.getOrCreate(checkpoint: dir) {
                 let ssc = StreamingContext(batchInterval: .seconds(1), parallelism: 2, clock: .manual)
-                out = Collector(ssc.receiverStream(FeedReceiver(feed: feed)).checkpoint(interval: .seconds(1)))
+                out = Collector(ssc.receiverStream(PushReceiver(feed: feed)).checkpoint(interval: .seconds(1)))
                 return ssc
             }
             return (ssc, out!)
@@ -254,25 +254,6 @@ private struct TextFeedReceiver: Receiver {
             var output = TextLineSplitter<Utf8Text>.Output()
             for chunk in feed.take() { chunk.withUnsafeBytes { splitter.feed($0, into: &output) } }
             if !output.lines.isEmpty { context.store(contentsOf: output.lines) }
-            try? await Task.sleep(for: .milliseconds(2))
-        }
-    }
-    func onStop() async {}
-}
-
-/// Stores whatever the test pushes into its feed.
-private struct FeedReceiver: Receiver {
-    final class Feed: Sendable {
-        private let pending = Mutex<[Int]>([])
-        func push(_ values: [Int]) { pending.withLock { $0.append(contentsOf: values) } }
-        func take() -> [Int] { pending.withLock { p in defer { p = [] }; return p } }
-        var isEmpty: Bool { pending.withLock { $0.isEmpty } }
-    }
-    let feed: Feed
-    func onStart(_ context: ReceiverContext<Int>) async throws {
-        while !context.isStopped && !Task.isCancelled {
-            let values = feed.take()
-            if !values.isEmpty { context.store(contentsOf: values) }
             try? await Task.sleep(for: .milliseconds(2))
         }
     }

@@ -30,6 +30,12 @@ public enum SpateError: Error, Sendable, Equatable, CustomStringConvertible {
     case queueBatchesMissing(range: Range<Int>)
     /// The receiver write-ahead log at `path` could not be created or written.
     case writeAheadLogFailed(path: String, reason: String)
+    /// Records `range` are not all in the receiver write-ahead log in `directory` (from `missingFrom` on): their
+    /// segment was removed, or their frame was torn by a power cut or damaged.
+    case writeAheadLogRecordsMissing(directory: String, range: Range<Int>, missingFrom: Int)
+    /// A batch recovered from a checkpoint (pending, or history a window needs) could not be rebuilt by its
+    /// source, so the program would compute without its records.
+    case recoveredBatchLost(source: String, batchMilliseconds: Int, reason: String)
     /// A source could not bind, connect or read.
     case sourceFailed(source: String, reason: String)
     /// An output operation failed.
@@ -79,6 +85,15 @@ public enum SpateError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .writeAheadLogFailed(path, reason):
             return "cannot write the receiver write-ahead log \(path) (\(reason)): check that the checkpoint "
                 + "directory exists, is writable and has free space"
+        case let .writeAheadLogRecordsMissing(directory, range, from):
+            return "the receiver write-ahead log \(directory) lacks records \(from)..<\(range.upperBound) of "
+                + "\(range.lowerBound)..<\(range.upperBound) (a segment was removed, or a frame was torn or damaged): "
+                + "fsync what the upstream is told was stored with storeReliably(contentsOf:), and keep receivedData/"
+        case let .recoveredBatchLost(source, ms, reason):
+            return "the recovered batch of time \(ms) ms of source \(source) cannot be rebuilt (\(reason)): bring "
+                + "the source's data back and start again, start from an empty checkpoint directory, or accept the "
+                + "loss with ssc.recovery(RecoveryConfiguration(acceptLostBatches: true)) (counted in "
+                + "BatchInfo.lostInputStreams)"
         case let .sourceFailed(source, reason):
             return "source \(source) failed: \(reason)"
         case let .outputFailed(operation, reason):

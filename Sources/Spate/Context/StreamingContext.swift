@@ -22,6 +22,8 @@ public final class StreamingContext: Sendable {
     let termination = Termination()
     /// Backpressure settings and the rate limiters of the sources that honour them.
     let rateControl = RateControl()
+    /// What happens when a recovered batch cannot be rebuilt (`recovery(_:)`).
+    let recoverySettings = Mutex(RecoveryConfiguration())
     /// The handlers of `stopGracefullyOnSignals(_:)`, kept as long as the context.
     let signalHandlers = SignalHandlers()
 

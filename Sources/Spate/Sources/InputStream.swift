@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import Synchronization
 
 extension StreamingContext {
@@ -17,16 +18,31 @@ extension StreamingContext {
     /// `inputStream(_:)` with the rate limiter the source's own push side waits on (receivers pause while the
     /// batches cannot take what they buffered), or nil for a source that is not rate-limited.
     func inputStream<S: StreamSource>(_ source: S, rateLimiter: SourceRateLimiter?) -> DStream<S.Element> {
+        recordedInputStream(source, rateLimiter: rateLimiter).stream
+    }
+
+    /// `inputStream(_:rateLimiter:)` with the recorder that drives the source (tests drive it directly).
+    func recordedInputStream<S: StreamSource>(
+        _ source: S, rateLimiter: SourceRateLimiter?
+    ) -> (stream: DStream<S.Element>, recorder: SourceRecorder<S>) {
+        let lost = LostBatches()
         let stream = DStream<S.Element>(context: self, name: source.name, parents: [], slideMs: batchIntervalMs,
-                                        alwaysCache: true) { _, _ in .empty }
-        let recorder = SourceRecorder(source: source, stream: stream, limiter: rateLimiter, logger: logger,
-                                      intervalMs: batchIntervalMs)
+                                        alwaysCache: true) { time, _ in
+            // Every batch the source cut is in the cache; a recovered one that could not be rebuilt fails.
+            if let error = lost.error(at: time) { throw error }
+            return .empty
+        }
+        let recorder = SourceRecorder(
+            source: source, stream: stream, limiter: rateLimiter, logger: logger, intervalMs: batchIntervalMs,
+            lost: lost, checkpointing: { [weak self] in self?.checkpointDirectory != nil },
+            readsHistory: { [weak self, id = stream.id] in self?.graph.readsHistory(of: id) ?? true },
+            configuration: { [weak self] in self?.recoverySettings.withLock { $0 } ?? RecoveryConfiguration() })
         add(source: RegisteredSource(id: stream.id, name: source.name, hooks: recorder.hooks) { time in
             await recorder.prepare(time)
         })
         if let rateLimiter { rateControl.register(rateLimiter, sourceId: stream.id) }
         graph.addRecoverableSource(named: source.name) { recorder.handle(key: $0) }
-        return stream
+        return (stream, recorder)
     }
 }
 
@@ -39,6 +55,14 @@ final class SourceRecorder<S: StreamSource>: Sendable {
     let logger: Logger
     let intervalMs: Int
     private let recorded = Mutex(Recorded())
+    /// The recovered batches that could not be rebuilt, which the stream fails instead of running empty.
+    private let lost: LostBatches
+    /// Whether the context checkpoints: then descriptors stay until a checkpoint no longer needs them.
+    private let checkpointing: @Sendable () -> Bool
+    /// Whether an operator downstream reads the source's past batches (a window).
+    private let readsHistory: @Sendable () -> Bool
+    private let configuration: @Sendable () -> RecoveryConfiguration
+    private let lostCounter = Counter(label: "spate_lost_batches_total")
 
     /// What a checkpoint may record of the source, kept together under one lock: the descriptors of the
     /// batches cut (or rebuilt) so far, the recovered batches still to be rebuilt, and the source's position
@@ -53,7 +77,16 @@ final class SourceRecorder<S: StreamSource>: Sendable {
         var metadata: [String: String] = [:]
     }
 
-    init(source: S, stream: DStream<S.Element>, limiter: SourceRateLimiter?, logger: Logger, intervalMs: Int) {
+    init(
+        source: S, stream: DStream<S.Element>, limiter: SourceRateLimiter?, logger: Logger, intervalMs: Int,
+        lost: LostBatches = LostBatches(), checkpointing: @escaping @Sendable () -> Bool = { true },
+        readsHistory: @escaping @Sendable () -> Bool = { true },
+        configuration: @escaping @Sendable () -> RecoveryConfiguration = { RecoveryConfiguration() }
+    ) {
+        self.lost = lost
+        self.checkpointing = checkpointing
+        self.readsHistory = readsHistory
+        self.configuration = configuration
         self.source = source
         self.stream = stream
         self.limiter = limiter
@@ -93,21 +126,23 @@ final class SourceRecorder<S: StreamSource>: Sendable {
         let parts: [[S.Element]]
         let descriptor: S.Descriptor
         var invalid = 0, metadata: [String: String] = [:]
+        var rebuilt = true
         if let d = recorded.withLock({ $0.replays[ms] }) {
             do {
-                parts = try await source.replay(d, at: time)
+                parts = try await rebuild(d, at: time)
             } catch {
-                logger.error("cannot rebuild a recovered batch; it will be empty", metadata: [
-                    "batch": "\(time)", "error": "\(error)"])
                 parts = []
+                rebuilt = lostBatch(error, at: time, metadata: &metadata)
             }
             descriptor = d
         } else {
             let batch = await source.cut(at: time, limit: limiter?.allowance())
             (parts, descriptor, invalid, metadata) = (batch.partitions, batch.descriptor, batch.invalidRecords, batch.metadata)
         }
-        // Keep descriptors as long as the source's batches are remembered, plus slack for the checkpoint.
-        let keep = ms - stream.rememberMs - 2 * intervalMs
+        // With checkpoints, a descriptor stays until a checkpoint no longer needs it (`checkpoint(keepFromMs:)`):
+        // the generator may run many batches ahead of the one completed, and a pending batch's descriptor must
+        // reach the checkpoint. Without, none is ever read: keep only the last few.
+        let keep = checkpointing() ? Int.min : ms - stream.rememberMs - 2 * intervalMs
         let position = source.position
         recorded.withLock { r in
             r.replays[ms] = nil
@@ -118,8 +153,53 @@ final class SourceRecorder<S: StreamSource>: Sendable {
             r.invalid += invalid
             if !metadata.isEmpty { r.metadata = metadata }
         }
-        stream.put(parts, at: time)
+        if rebuilt { stream.put(parts, at: time) }
         return parts.reduce(0) { $0 + $1.count }
+    }
+
+    /// Replays `descriptor`, retrying with backoff while the cause may be transient (a broker coming back),
+    /// as `configuration().replayAttempts` says; throws `SpateError.recoveredBatchLost` when it gives up.
+    private func rebuild(_ descriptor: S.Descriptor, at time: BatchTime) async throws -> [[S.Element]] {
+        let settings = configuration()
+        var delay = settings.firstReplayDelay
+        var attempt = 1
+        while true {
+            do {
+                return try await source.replay(descriptor, at: time)
+            } catch {
+                let permanent = RecoveryConfiguration.isPermanent(error)
+                guard !permanent, attempt < settings.replayAttempts, !Task.isCancelled else {
+                    throw SpateError.recoveredBatchLost(
+                        source: source.name, batchMilliseconds: time.milliseconds,
+                        reason: "\(error)" + (permanent ? "" : " (after \(attempt) attempts)"))
+                }
+                logger.warning("cannot rebuild a recovered batch yet; retrying", metadata: [
+                    "batch": "\(time)", "attempt": "\(attempt)", "of": "\(settings.replayAttempts)",
+                    "retryIn": "\(delay)", "error": "\(error)"])
+                try? await Task.sleep(for: delay)
+                delay = Swift.min(delay * 2, settings.maximumReplayDelay)
+                attempt += 1
+            }
+        }
+    }
+
+    /// A recovered batch could not be rebuilt: with `acceptLostBatches` it runs empty, counted in
+    /// `BatchInfo.lostInputStreams` and the metric; otherwise the batch fails with the error, which stops the
+    /// context. Returns whether the loss was accepted.
+    private func lostBatch(_ error: any Error, at time: BatchTime, metadata: inout [String: String]) -> Bool {
+        let lostError = error as? SpateError ?? .recoveredBatchLost(
+            source: source.name, batchMilliseconds: time.milliseconds, reason: "\(error)")
+        lostCounter.increment()
+        guard configuration().acceptLostBatches else {
+            logger.error("cannot rebuild a recovered batch: the context stops", metadata: [
+                "batch": "\(time)", "error": "\(lostError)"])
+            lost.record(lostError, at: time)
+            return false
+        }
+        logger.error("cannot rebuild a recovered batch: it runs empty (acceptLostBatches)", metadata: [
+            "batch": "\(time)", "error": "\(lostError)"])
+        metadata[BatchInfo.lostBatchKey] = "\(lostError)"
+        return true
     }
 
     /// The checkpoint side of the source, stored under `key`.
@@ -135,9 +215,11 @@ final class SourceRecorder<S: StreamSource>: Sendable {
     /// returned closure encodes them (on the checkpoint writer, off the batch loop).
     private func checkpoint(keepFromMs: Int) -> @Sendable () throws -> SourceCheckpoint {
         let (position, batches) = recorded.withLock { r in
+            // Checkpoints come in batch order: no later one needs a batch before this one's `keepFromMs`.
+            for key in r.descriptors.keys.filter({ $0 < keepFromMs }) { r.descriptors[key] = nil }
             // Recovered batches not rebuilt yet are still pending: the position is past them.
-            (r.position ?? source.position,
-             r.descriptors.merging(r.replays) { cut, _ in cut }.filter { $0.key >= keepFromMs })
+            return (r.position ?? source.position,
+                    r.descriptors.merging(r.replays) { cut, _ in cut }.filter { $0.key >= keepFromMs })
         }
         return {
             let encoder = StateJSON.encoder()
@@ -167,8 +249,19 @@ final class SourceRecorder<S: StreamSource>: Sendable {
         recorded.withLock { $0.position = position }
         for (t, d) in batches {
             if t <= completedMs {
+                // History a window reads: rebuilt now, or, when the loss is accepted, empty. A batch no operator
+                // reads again (no window over this stream) costs nothing when it cannot be rebuilt.
                 let time = BatchTime(milliseconds: t)
-                stream.put(try await source.replay(d, at: time), at: time)
+                do {
+                    stream.put(try await rebuild(d, at: time), at: time)
+                } catch where !readsHistory() {
+                    logger.warning("a completed batch cannot be rebuilt; no operator reads it again", metadata: [
+                        "batch": "\(time)", "error": "\(error)"])
+                } catch {
+                    var metadata: [String: String] = [:]
+                    guard lostBatch(error, at: time, metadata: &metadata) else { throw error }
+                    stream.put([], at: time)
+                }
                 recorded.withLock { $0.descriptors[t] = d }
             } else {
                 recorded.withLock { $0.replays[t] = d }
@@ -192,6 +285,26 @@ final class SourceRecorder<S: StreamSource>: Sendable {
         let descriptors = checkpoint.batches.values.compactMap { try? decoder.decode(S.Descriptor.self, from: $0) }
         source.checkpointWritten(position: position, descriptors: descriptors)
     }
+}
+
+extension DStreamGraph {
+    /// Whether an operator downstream of node `id` reads batches of earlier times (a window, or a slide
+    /// longer than its parent's), so the source's completed batches are needed again after a recovery.
+    func readsHistory(of id: Int) -> Bool {
+        func descends(_ node: any GraphNode) -> Bool { node.parentNodes.contains { $0.id == id || descends($0) } }
+        return nodes.contains { node in
+            (node.lookbackMs > 0 || node.parentNodes.contains { $0.slideMs < node.slideMs }) && descends(node)
+        }
+    }
+}
+
+/// The recovered batches of one input stream that could not be rebuilt, with the error that fails each.
+final class LostBatches: Sendable {
+    private let errors = Mutex<[Int: SpateError]>([:])
+
+    func record(_ error: SpateError, at time: BatchTime) { errors.withLock { $0[time.milliseconds] = error } }
+
+    func error(at time: BatchTime) -> SpateError? { errors.withLock { $0[time.milliseconds] } }
 }
 
 extension StreamingContext {

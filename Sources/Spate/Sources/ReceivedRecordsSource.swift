@@ -30,14 +30,14 @@ extension ReceivedRecordsSource {
 
     func replay(_ range: Range<Int>, at time: BatchTime) async throws -> [[Element]] {
         guard received.isLogged else { return Batch<Element>.split([], into: parallelism) }
-        return Batch<Element>.split(try received.logged(range), into: parallelism)
+        return Batch<Element>.split(try await received.logged(range), into: parallelism)
     }
 
     var position: Int { received.nextCutSequence }
 
     func restore(position: Int) async throws {
-        try received.openLog()
-        try received.restore(position: position)
+        try await received.openLog()
+        try await received.restore(position: position)
     }
 
     func checkpointWritten(position: Int, descriptors: [Range<Int>]) {
@@ -57,9 +57,12 @@ extension StreamingContext {
         let folder = String(key.map { $0.isLetter || $0.isNumber ? $0 : "_" })
         var logger = logger ?? self.logger
         logger[metadataKey: "source"] = "\(key)"
-        return ReceiverContext(logger: logger, weigh: weigh) { [weak self] in
+        return ReceiverContext(logger: logger, weigh: weigh, logDirectory: { [weak self] in
             self?.checkpointDirectory?
                 .appendingPathComponent("receivedData").appendingPathComponent(folder)
-        }
+        }, fail: { [weak self] error in
+            // Off the writer's thread: stopping waits for the sources, this receiver's among them.
+            Task { await self?.stop(graceful: false, error: error) }
+        })
     }
 }

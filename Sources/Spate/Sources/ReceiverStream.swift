@@ -24,11 +24,15 @@ struct ReceiverSource<R: Receiver>: ReceivedRecordsSource {
 
     func start() async throws {
         // Recovery may have opened the log already; otherwise open it (and re-buffer what it holds).
-        try received.openLog()
+        try await received.openLog()
         supervisor.start()
     }
 
-    func stop(graceful: Bool) async { await supervisor.stop(graceful: graceful) }
+    func stop(graceful: Bool) async {
+        await supervisor.stop(graceful: graceful)
+        // What the receiver stored before it stopped reaches the buffer (and a graceful stop's final batch).
+        await received.finishLog()
+    }
 }
 
 extension StreamingContext {

@@ -90,7 +90,7 @@ final class SocketTextSource<Line: Sendable>: ReceivedRecordsSource {
 
     func start() async throws {
         // Recovery may have opened the log already; otherwise open it (and re-buffer what it holds).
-        try received.openLog()
+        try await received.openLog()
         let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
         do {
             channel = try await connect()
@@ -122,6 +122,7 @@ final class SocketTextSource<Line: Sendable>: ReceivedRecordsSource {
         try? await channel?.close()
         task?.cancel()
         await task?.value
+        await received.finishLog()
         logger.info("stopped", metadata: ["graceful": "\(graceful)", "bufferedLines": "\(bufferedCount)"])
     }
 
