@@ -7,17 +7,17 @@ import Testing
     let time = BatchTime(milliseconds: 1000)
 
     @Test func groupByKeyKeepsEachKeysValuesInArrivalOrderAcrossPartitions() {
-        // The later partition holds more of the key's values than the earlier one.
-        let batch = Batch(time: time, partitions: [[("k", 1), ("j", 9)], [("k", 2), ("k", 3), ("k", 4)]])
-        let groups = Dictionary(uniqueKeysWithValues: batch.groupByKey().collect())
+        // The later partition holds more keys than the earlier one (one output partition, so both meet).
+        let batch = Batch(time: time, partitions: [[("k", 1)], [("k", 2), ("x", 7), ("k", 3), ("y", 8), ("k", 4)]])
+        let groups = Dictionary(uniqueKeysWithValues: batch.groupByKey(partitions: 1).collect())
         #expect(groups["k"] == [1, 2, 3, 4])
-        #expect(groups["j"] == [9])
+        #expect(groups["x"] == [7])
     }
 
     @Test func groupByKeyIsLinearInAKeysValues() {
-        // Given 100,000 values under one key, when grouped, then every value is there, in order, in well
-        // under the time a copy of the key's array per value would take (about 5 billion element copies).
-        let n = 100_000
+        // Given 300,000 values under one key, when grouped, then every value is there, in order, in well
+        // under the time a copy of the key's array per value would take (about 45 billion element copies).
+        let n = 300_000
         let batch = Batch(time: time, elements: (0..<n).map { ("hot", $0) }, partitions: 2)
         let clock = ContinuousClock()
         let start = clock.now
@@ -25,7 +25,7 @@ import Testing
         let elapsed = clock.now - start
         #expect(groups.count == 1)
         #expect(groups.first?.1 == Array(0..<n))
-        #expect(elapsed < .seconds(2))
+        #expect(elapsed < .seconds(5))
     }
 
     @Test func narrowOperationsKeepPartitionsAndOrder() {
