@@ -55,11 +55,10 @@ enum W2WindowedCounts {
     static func user(_ benchmark: Benchmark) async throws {
         let ssc = benchmarkContext()
         let sum = Checksum()
-        try ssc.queueStream(Workload.runBatches.map { strings[Workload.cycled($0)] })
+        let parsed: DStream<Event> = ssc.queueStream(Workload.runBatches.map { strings[Workload.cycled($0)] })
             .map(parse)
-            .filter { $0.kind == 0 }
-            .map { (Int($0.campaign), 1) }
-            .reduceByKeyAndWindow(+, inverse: -, length: .seconds(window), slide: .seconds(1))
+        let views: DStream<(Int, Int)> = parsed.filter { $0.kind == 0 }.map { (Int($0.campaign), 1) }
+        try views.reduceByKeyAndWindow(+, inverse: -, length: .seconds(window), slide: .seconds(1))
             .foreachBatch { batch, _ in sum.add(slideChecksum(batch)) }
         try await runEngine(benchmark, name, ssc, records: records, checksum: sum, expected: expected)
     }
@@ -68,13 +67,13 @@ enum W2WindowedCounts {
     static func fast(_ benchmark: Benchmark) async throws {
         let ssc = benchmarkContext()
         let sum = Checksum()
-        try ssc.queueStream(lines: Workload.runBatches.map { lines[Workload.cycled($0)] })
+        let views: DStream<(Int, Int)> = ssc.queueStream(lines: Workload.runBatches.map { lines[Workload.cycled($0)] })
             .filter { $0.field(3) == "0" }
             .map { line -> (Int, Int) in
                 guard let campaign = line.field(2)?.parseInt() else { throw BadLine() }
                 return (campaign, 1)
             }
-            .reduceByKeyAndWindow(+, inverse: -, length: .seconds(window), slide: .seconds(1))
+        try views.reduceByKeyAndWindow(+, inverse: -, length: .seconds(window), slide: .seconds(1))
             .foreachBatch { batch, _ in sum.add(slideChecksum(batch)) }
         try await runEngine(benchmark, name, ssc, records: records, checksum: sum, expected: expected)
     }
