@@ -57,59 +57,15 @@ enum KMeansShape {
         blackHole(kmeans.latestModel.clusterWeights)
     }
 
-    /// The hand-written loop: each core assigns its half of the batch's points (flat, contiguous) to the
-    /// nearest centre and sums them per cluster; the two halves' sums are merged and Spark's update applied.
+    /// The hand-written loop (`HandKMeans`): each core assigns its half of the batch's points to the nearest
+    /// centre and sums them per cluster; the two halves' sums are merged and Spark's update applied.
     static func baseline(_ benchmark: Benchmark) async {
         let flat: [[Double]] = distinct.map { $0.flatMap { $0 } }
-        var centers = initialCenters.flatMap { $0 }
-        var weights = [Double](repeating: 0, count: k)
-        func apply(_ data: [Double]) {
-            let current = centers
-            let partials = onBothCores { h -> ([Double], [Int]) in
-                let n = data.count / dimension
-                let range = h == 0 ? 0..<(n / 2) : (n / 2)..<n
-                var sums = [Double](repeating: 0, count: k * dimension)
-                var counts = [Int](repeating: 0, count: k)
-                data.withUnsafeBufferPointer { x in
-                    current.withUnsafeBufferPointer { c in
-                        sums.withUnsafeMutableBufferPointer { s in
-                            for i in range {
-                                let p = x.baseAddress! + i * dimension
-                                var best = 0
-                                var bestDistance = Double.infinity
-                                for j in 0..<k {
-                                    let q = c.baseAddress! + j * dimension
-                                    var d = 0.0
-                                    for t in 0..<dimension {
-                                        let diff = p[t] - q[t]
-                                        d += diff * diff
-                                    }
-                                    if d < bestDistance { bestDistance = d; best = j }
-                                }
-                                counts[best] += 1
-                                for t in 0..<dimension { s[best * dimension + t] += p[t] }
-                            }
-                        }
-                    }
-                }
-                return (sums, counts)
-            }
-            for j in 0..<k {
-                let m = partials[0].1[j] + partials[1].1[j]
-                guard m > 0 else { continue }
-                let n = weights[j] + Double(m)
-                let lambda = Double(m) / max(n, 1e-16)
-                weights[j] = n
-                for t in 0..<dimension {
-                    let sum = partials[0].0[j * dimension + t] + partials[1].0[j * dimension + t]
-                    centers[j * dimension + t] = centers[j * dimension + t] * (1 - lambda) + sum * (lambda / Double(m))
-                }
-            }
-        }
-        for b in 0..<warmBatches { apply(flat[b % flat.count]) }
+        var model = HandKMeans(centers: initialCenters)
+        for b in 0..<warmBatches { _ = model.step(flat[b % flat.count]) }
         await measure(benchmark, records: points) {
-            for b in warmBatches..<(warmBatches + measuredBatches) { apply(flat[b % flat.count]) }
+            for b in warmBatches..<(warmBatches + measuredBatches) { _ = model.step(flat[b % flat.count]) }
         }
-        blackHole(weights)
+        blackHole(model.weights)
     }
 }

@@ -25,6 +25,28 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("kmeans.engine", configuration: configuration()) { try await KMeansShape.engine($0) }
     Benchmark("kmeans.baseline", configuration: configuration()) { await KMeansShape.baseline($0) }
 
+    // The shared workloads W1-W5 (../shared/WORKLOADS.md): the user's path, the fast form, a strong hand loop.
+    let workload = workloadConfiguration()
+    Benchmark("w1-wordcount.user", configuration: workload) { try await W1WordCount.user($0) }
+    Benchmark("w1-wordcount.fast", configuration: workload) { try await W1WordCount.fast($0) }
+    Benchmark("w1-wordcount.hand", configuration: workload) { try W1WordCount.hand($0) }
+    Benchmark("w2-windowed.user", configuration: workload) { try await W2WindowedCounts.user($0) }
+    Benchmark("w2-windowed.fast", configuration: workload) { try await W2WindowedCounts.fast($0) }
+    Benchmark("w2-windowed.hand", configuration: workload) { try W2WindowedCounts.hand($0) }
+    Benchmark("w3-running.user", configuration: workload) { try await W3RunningState.userMapWithState($0) }
+    Benchmark("w3-running.user-updateStateByKey", configuration: workload) {
+        try await W3RunningState.userUpdateStateByKey($0)
+    }
+    Benchmark("w3-running.hand", configuration: workload) { try W3RunningState.hand($0) }
+    Benchmark("w4-join.user", configuration: workload) { try await W4Join.user($0) }
+    Benchmark("w4-join.hand", configuration: workload) { try W4Join.hand($0) }
+    Benchmark("w5-kmeans.user", configuration: workload) { try await W5KMeans.user($0) }
+    Benchmark("w5-kmeans.fast", configuration: workload) { try await W5KMeans.fast($0) }
+    Benchmark("w5-kmeans.hand", configuration: workload) { try W5KMeans.hand($0) }
+    Benchmark("narrow-chain.engine", configuration: workload) { try await NarrowChain.engine($0) }
+    Benchmark("narrow-chain.batch", configuration: workload) { try await NarrowChain.batch($0) }
+    Benchmark("narrow-chain.hand", configuration: workload) { try NarrowChain.hand($0) }
+
     Benchmark("checkpoint.off", configuration: CheckpointOverhead.configuration()) {
         try await CheckpointOverhead.run($0, checkpoint: false)
     }

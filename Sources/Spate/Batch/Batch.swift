@@ -2,6 +2,10 @@
 ///
 /// Batches are what `transform(_:)` and `foreachBatch(_:)` hand to user code; they offer the same
 /// transformations as `DStream`, computed at once on every core.
+///
+/// The operations are `@inlinable`, so they are compiled for the caller's record and key types: run
+/// generically, every record would cost a metadata lookup and a copy through value witnesses (several times
+/// the work itself). Per-record operations over the partitions' arrays run as plain array loops.
 public struct Batch<T: Sendable>: Sendable {
     /// The batch's time.
     public let time: BatchTime
@@ -9,28 +13,41 @@ public struct Batch<T: Sendable>: Sendable {
     public let partitions: [[T]]
 
     /// A batch of `partitions` at `time`.
+    @inlinable
     public init(time: BatchTime, partitions: [[T]]) {
         self.time = time
         self.partitions = partitions
     }
 
     /// A batch holding `elements`, split in `partitions` contiguous parts.
+    @inlinable
     public init(time: BatchTime, elements: [T], partitions: Int = 1) {
         self.time = time
         self.partitions = Batch.split(elements, into: partitions)
     }
 
     /// Every record, partition after partition.
-    public func collect() -> [T] { partitions.flatMap { $0 } }
+    @inlinable
+    public func collect() -> [T] {
+        if partitions.count == 1 { return partitions[0] }
+        var out: [T] = []
+        out.reserveCapacity(count)
+        for part in partitions { out.append(contentsOf: part) }
+        return out
+    }
 
     /// The number of records.
+    @inlinable
     public var count: Int { partitions.reduce(0) { $0 + $1.count } }
 
     /// Whether the batch holds no record.
+    @inlinable
     public var isEmpty: Bool { partitions.allSatisfy(\.isEmpty) }
 
+    @inlinable
     var stage: Stage<T> { Stage(partitions: partitions) }
 
+    @inlinable
     static func split(_ elements: [T], into parts: Int) -> [[T]] {
         let n = Swift.max(1, parts)
         if n == 1 || elements.count < n { return [elements] + Array(repeating: [], count: n - 1) }
@@ -46,42 +63,58 @@ public struct Batch<T: Sendable>: Sendable {
         return out
     }
 
-    private func applying<U: Sendable>(_ stage: Stage<U>) -> Batch<U> {
-        Batch<U>(time: time, partitions: stage.materialize(BatchRun(time: time)))
+    /// A batch at the same time whose partition `p` is `body(partitions[p])`, the partitions computed on
+    /// every core.
+    @inlinable
+    func eachPartition<U: Sendable>(_ body: ([T]) -> [U]) -> Batch<U> {
+        let parts = partitions
+        return Batch<U>(time: time, partitions: Parallel.map(parts.count) { body(parts[$0]) })
     }
 
     /// Applies `transform` to every record.
+    @inlinable
     public func map<U: Sendable>(_ transform: @escaping @Sendable (T) -> U) -> Batch<U> {
-        applying(stage.narrow { x, _, sink in sink(transform(x)) })
+        eachPartition { $0.map(transform) }
     }
 
     /// Applies `transform` to every record and flattens the results.
+    @inlinable
     public func flatMap<S: Sequence & SendableMetatype>(_ transform: @escaping @Sendable (T) -> S) -> Batch<S.Element>
     where S.Element: Sendable, S.Iterator: SendableMetatype {
-        applying(stage.narrow { x, _, sink in for y in transform(x) { sink(y) } })
+        eachPartition { part in
+            var out: [S.Element] = []
+            out.reserveCapacity(part.count)
+            for x in part { out.append(contentsOf: transform(x)) }
+            return out
+        }
     }
 
     /// Keeps the records for which `isIncluded` is true.
+    @inlinable
     public func filter(_ isIncluded: @escaping @Sendable (T) -> Bool) -> Batch<T> {
-        applying(stage.narrow { x, _, sink in if isIncluded(x) { sink(x) } })
+        eachPartition { $0.filter(isIncluded) }
     }
 
     /// Transforms each whole partition.
+    @inlinable
     public func mapPartitions<U: Sendable>(_ transform: @escaping @Sendable ([T]) -> [U]) -> Batch<U> {
-        Batch<U>(time: time, partitions: Parallel.map(partitions.count) { transform(partitions[$0]) })
+        eachPartition(transform)
     }
 
     /// The records of both batches.
+    @inlinable
     public func union(_ other: Batch<T>) -> Batch<T> {
         Batch(time: time, partitions: partitions + other.partitions)
     }
 
     /// The records spread evenly over `count` partitions.
+    @inlinable
     public func repartition(_ count: Int) -> Batch<T> {
         Batch(time: time, partitions: ShuffleKernels.repartition(stage, BatchRun(time: time), count: count))
     }
 
     /// Combines all records with `combine`; nil for an empty batch.
+    @inlinable
     public func reduce(_ combine: @escaping @Sendable (T, T) -> T) -> T? {
         let partial = Parallel.map(partitions.count) { p -> T? in
             let part = partitions[p]
@@ -97,13 +130,15 @@ public struct Batch<T: Sendable>: Sendable {
 
 extension Batch {
     /// Applies `transform` to the value of every pair.
+    @inlinable
     public func mapValues<K: Sendable, V: Sendable, U: Sendable>(
         _ transform: @escaping @Sendable (V) -> U
     ) -> Batch<(K, U)> where T == (K, V) {
-        applying(stage.narrow { kv, _, sink in sink((kv.0, transform(kv.1))) })
+        eachPartition { $0.map { kv in (kv.0, transform(kv.1)) } }
     }
 
     /// Merges the values of each key with `combine`.
+    @inlinable
     public func reduceByKey<K: Hashable & Sendable, V: Sendable>(
         _ combine: @escaping @Sendable (V, V) -> V, partitions: Int? = nil
     ) -> Batch<(K, V)> where T == (K, V) {
@@ -111,27 +146,34 @@ extension Batch {
         let dicts = ShuffleKernels.combine(
             stage, BatchRun(time: time), partitioner: p,
             createCombiner: { $0 }, mergeValue: combine, mergeCombiners: combine)
-        return Batch(time: time, partitions: dicts.map { Array($0.lazy.map { ($0.key, $0.value) }) })
+        return Batch(time: time, partitions: Parallel.map(dicts.count) { Array(dicts[$0].lazy.map { ($0.key, $0.value) }) })
     }
 
     /// Gathers the values of each key.
+    @inlinable
     public func groupByKey<K: Hashable & Sendable, V: Sendable>(partitions: Int? = nil) -> Batch<(K, [V])>
     where T == (K, V) {
+        // Move the records first, then append each value in place: a combiner of arrays would copy a key's
+        // array for every value (quadratic in a key's values).
         let p = HashPartitioner(partitions: partitions ?? self.partitions.count)
-        let dicts = ShuffleKernels.combine(
-            stage, BatchRun(time: time), partitioner: p,
-            createCombiner: { [$0] }, mergeValue: { $0 + [$1] }, mergeCombiners: { $0 + $1 })
-        return Batch<(K, [V])>(time: time, partitions: dicts.map { Array($0.lazy.map { ($0.key, $0.value) }) })
+        let moved = ShuffleKernels.partition(stage, BatchRun(time: time), partitioner: p)
+        return Batch<(K, [V])>(time: time, partitions: Parallel.map(moved.count) { j in
+            var groups: [K: [V]] = [:]
+            for (k, v) in moved[j] { groups[k, default: []].append(v) }
+            return Array(groups.lazy.map { ($0.key, $0.value) })
+        })
     }
 
     /// Inner join with `other` on the key.
+    @inlinable
     public func join<K: Hashable & Sendable, V: Sendable, W: Sendable>(
         _ other: Batch<(K, W)>, partitions: Int? = nil
     ) -> Batch<(K, (V, W))> where T == (K, V) {
         let p = HashPartitioner(partitions: partitions ?? self.partitions.count)
+        // An inner join never passes a nil side to `row`: the kernel builds the final rows directly.
         let rows = ShuffleKernels.join(
             stage, other.stage, BatchRun(time: time), partitioner: p,
-            kind: .init(keepUnmatchedLeft: false, keepUnmatchedRight: false))
-        return Batch<(K, (V, W))>(time: time, partitions: rows.map { $0.map { ($0.0, ($0.1.0!, $0.1.1!)) } })
+            kind: .init(keepUnmatchedLeft: false, keepUnmatchedRight: false)) { k, v, w in (k, (v!, w!)) }
+        return Batch<(K, (V, W))>(time: time, partitions: rows)
     }
 }

@@ -10,6 +10,7 @@ final class BatchRun: Sendable {
     private let samples = Mutex<[String]>([])
     static let maxSamples = 10
 
+    @usableFromInline
     init(time: BatchTime) { self.time = time }
 
     /// Counts a record that a user function threw on; keeps the first few messages.

@@ -70,6 +70,52 @@ struct Stage<T: Sendable>: Sendable {
         return Parallel.map(count) { p in collect(p, batch) }
     }
 
+    /// A one-to-one narrow transformation: `transform` per record, straight into the sink (no per-record
+    /// `body` closure between them); a record it throws on is dropped and counted as failed in `name`. Over
+    /// arrays, collecting a partition is one loop into an array reserved at the partition's size.
+    @inlinable
+    func mapped<U: Sendable>(_ name: String, _ transform: @escaping @Sendable (T) throws -> U) -> Stage<U> {
+        if let arrays {
+            return Stage<U>(count: count, run: { p, batch, sink in
+                for x in arrays[p] {
+                    do { sink(try transform(x)) } catch { batch.recordFailed(error, in: name) }
+                }
+            }, collect: { p, batch in
+                var out: [U] = []
+                out.reserveCapacity(arrays[p].count)
+                for x in arrays[p] {
+                    do { out.append(try transform(x)) } catch { batch.recordFailed(error, in: name) }
+                }
+                return out
+            })
+        }
+        let parent = self.run
+        return Stage<U>(count: count) { p, batch, sink in
+            parent(p, batch) { x in
+                do { sink(try transform(x)) } catch { batch.recordFailed(error, in: name) }
+            }
+        }
+    }
+
+    /// The records for which `isIncluded` is true, tested straight in the parent's loop; a record it throws
+    /// on is dropped and counted as failed in `name`.
+    @inlinable
+    func filtered(_ name: String, _ isIncluded: @escaping @Sendable (T) throws -> Bool) -> Stage<T> {
+        if let arrays {
+            return Stage(count: count) { p, batch, sink in
+                for x in arrays[p] {
+                    do { if try isIncluded(x) { sink(x) } } catch { batch.recordFailed(error, in: name) }
+                }
+            }
+        }
+        let parent = self.run
+        return Stage(count: count) { p, batch, sink in
+            parent(p, batch) { x in
+                do { if try isIncluded(x) { sink(x) } } catch { batch.recordFailed(error, in: name) }
+            }
+        }
+    }
+
     /// A narrow transformation: `body` is called once per record with a sink for the outputs.
     @inlinable
     func narrow<U: Sendable>(_ body: @escaping @Sendable (T, BatchRun, (U) -> Void) -> Void) -> Stage<U> {

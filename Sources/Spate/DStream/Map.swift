@@ -6,10 +6,7 @@ extension DStream {
     /// ```
     @inlinable
     public func map<U: Sendable>(_ transform: @escaping @Sendable (T) throws -> U) -> DStream<U> {
-        let body: @Sendable (T, BatchRun, (U) -> Void) -> Void = { x, run, sink in
-            do { sink(try transform(x)) } catch { run.recordFailed(error, in: "map") }
-        }
-        return deriveStage("map") { s, _, _ in s.narrow(body) }
+        deriveStage("map") { s, _, _ in s.mapped("map", transform) }
     }
 
     /// Applies `transform` to every record and flattens the sequences it returns.
@@ -31,10 +28,7 @@ extension DStream {
     /// ```
     @inlinable
     public func filter(_ isIncluded: @escaping @Sendable (T) throws -> Bool) -> DStream<T> {
-        let body: @Sendable (T, BatchRun, (T) -> Void) -> Void = { x, run, sink in
-            do { if try isIncluded(x) { sink(x) } } catch { run.recordFailed(error, in: "filter") }
-        }
-        return deriveStage("filter") { s, _, _ in s.narrow(body) }
+        deriveStage("filter") { s, _, _ in s.filtered("filter", isIncluded) }
     }
 
     /// Transforms each partition of each batch as a whole. If `transform` throws, the partition's records are
@@ -63,10 +57,7 @@ extension DStream {
     public func mapValues<K: Sendable, V: Sendable, U: Sendable>(
         _ transform: @escaping @Sendable (V) throws -> U
     ) -> DStream<(K, U)> where T == (K, V) {
-        let body: @Sendable ((K, V), BatchRun, ((K, U)) -> Void) -> Void = { kv, run, sink in
-            do { sink((kv.0, try transform(kv.1))) } catch { run.recordFailed(error, in: "mapValues") }
-        }
-        return deriveStage("mapValues") { s, _, _ in s.narrow(body) }
+        deriveStage("mapValues") { s, _, _ in s.mapped("mapValues") { kv in (kv.0, try transform(kv.1)) } }
     }
 
     /// Applies `transform` to the value of every pair and pairs the key with each value it returns.
