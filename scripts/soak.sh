@@ -7,7 +7,7 @@
 #
 # Samples RSS, open file descriptors, threads and the checkpoint directory's size every second
 # (scripts/soak_monitor.py); asserts after warm-up (the first 20% of the run) a flat RSS slope (under
-# SOAK_MAX_SLOPE_MIB_PER_MIN, default 0.5), no growth of descriptors or threads, a bounded checkpoint directory,
+# SOAK_MAX_SLOPE_MIB_PER_MIN, default 0.5), no growth of descriptors, threads or the checkpoint directory,
 # no failed dashboard request, and exact final sums (records and value sums equal to the formula's).
 # Writes <out-dir>/soak.png (the four series), <out-dir>/samples.csv and <out-dir>/figures.json; exits non-zero
 # when an assertion fails. Needs python3 with matplotlib (installed with pip when missing).

@@ -8,7 +8,8 @@ program's checkpoint directory (its --checkpoint option). Half the clients hold 
 (/api/dashboard/events) open and read it; the other half poll /api/dashboard/state and Spark's REST API every
 200 ms. After the program exits, the checks: exact final sums (the program's JSON line), and after warm-up (the
 first 20% of the samples) an RSS slope under SOAK_MAX_SLOPE_MIB_PER_MIN (default 0.5 MiB/min), descriptors and
-threads that do not grow, a checkpoint directory that stays bounded, and no failed client request. Writes
+threads that do not grow, a checkpoint directory that does not grow (its mean size over the second half of the
+run at most 1.5x the first half's), and no failed client request. Writes
 samples.csv, figures.json and soak.png into DIR. Exit status 0 only when every check holds.
 """
 import argparse
@@ -42,6 +43,10 @@ def directory_bytes(path):
             except OSError:
                 pass  # a file the checkpointer replaced between the listing and the stat
     return total
+
+
+def mean(values):
+    return round(sum(values) / len(values), 1) if values else 0.0
 
 
 def slope_per_minute(times, values):
@@ -207,7 +212,8 @@ def main():
         "threads_steady_min_max": [min((s["threads"] for s in steady), default=0),
                                    max((s["threads"] for s in steady), default=0)],
         "checkpoint_kib_steady_max": max((s["checkpoint_kib"] for s in steady), default=0),
-        "checkpoint_kib_steady_median": sorted(s["checkpoint_kib"] for s in steady)[len(steady) // 2] if steady else 0,
+        "checkpoint_kib_mean_first_half": mean([s["checkpoint_kib"] for s in steady[:len(steady) // 2]]),
+        "checkpoint_kib_mean_second_half": mean([s["checkpoint_kib"] for s in steady[len(steady) // 2:]]),
         "dashboard_clients": args.clients,
         "dashboard_requests": clients.requests,
         "dashboard_failures": running_failures,
@@ -221,7 +227,9 @@ def main():
         f"RSS slope under {max_slope} MiB/min": len(steady) >= 10 and figures["rss_slope_mib_per_min"] < max_slope,
         "descriptors flat": figures["fds_steady_min_max"][1] - figures["fds_steady_min_max"][0] <= args.clients + 10,
         "threads flat": figures["threads_steady_min_max"][1] - figures["threads_steady_min_max"][0] <= 8,
-        "checkpoint bounded": figures["checkpoint_kib_steady_max"] <= 4 * max(figures["checkpoint_kib_steady_median"], 64),
+        # The directory's size swings with the write-ahead log's unread tail; growth shows as a larger mean later.
+        "checkpoint directory does not grow": figures["checkpoint_kib_mean_second_half"]
+        <= 1.5 * max(figures["checkpoint_kib_mean_first_half"], 64),
         "no failed dashboard request": running_failures == 0 and clients.requests > 0,
     }
     figures["checks"] = checks
