@@ -6,6 +6,11 @@ cd "$(dirname "$0")/.."
 
 # Services and system libraries the tests use are installed and started here (none needed by the core yet).
 if [ -x scripts/services.sh ]; then scripts/services.sh start; fi
+# The fault tests check the fsync order with strace (Tests/FaultTests/FsyncOrderTests.swift, CrashRecoveryTests).
+if ! command -v strace >/dev/null; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq strace >/dev/null
+fi
 
 swift build --build-tests
 # Swift Testing prints its own summary line; XCTest is not used.
