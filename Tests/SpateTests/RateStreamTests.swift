@@ -57,4 +57,18 @@ import Testing
         #expect(source.total(afterMs: 100_000) == Int.max)
         #expect(source.total(afterMs: 0) == 0)
     }
+
+    /// Found by the Checkpoint fuzz target: a recovered program whose rate source's position was not restored
+    /// (the source renamed) has a zero time long past, and its first batch tried to build every value since then
+    /// (about 14 TB). A batch now takes at most 10 intervals' worth; the rest follows in later batches.
+    @Test func aBacklogIsCutInBoundedBatches() {
+        let ssc = manualContext()
+        let source = RateSource(recordsPerSecond: 1_000, context: ssc)
+        let far = BatchTime(milliseconds: 1_000_000_000_000)   // about 31 years after the zero time
+        let interval = ssc.batchIntervalMs
+        let cap = source.total(afterMs: 10 * interval)
+        #expect(source.cutRange(far, limit: nil) == 0..<cap)
+        #expect(source.cutRange(far, limit: nil) == cap..<(2 * cap))
+        #expect(source.cutRange(BatchTime(milliseconds: 2 * interval), limit: nil).isEmpty)
+    }
 }

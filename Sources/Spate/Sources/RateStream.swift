@@ -4,8 +4,12 @@ import Synchronization
 /// The generator behind `rateStream(recordsPerSecond:)`: it computes each batch from the batch time alone, so
 /// runs are reproducible and no receiver task is needed. A batch is described by its value range, the
 /// position is the next value. Rate-limited: a bounded batch takes fewer values and the generator falls
-/// behind.
+/// behind. A batch also takes at most `maxBatchIntervals` batch intervals' worth of values: a backlog (a
+/// checkpoint whose zero time is long past but whose rate position was not restored) follows over later batches
+/// instead of being built in one.
 final class RateSource: StreamSource {
+    /// The most batch intervals of values one batch takes.
+    static var maxBatchIntervals: Int { 10 }
     let recordsPerSecond: Int
     let parallelism: Int
     private let context: StreamingContext
@@ -62,6 +66,12 @@ final class RateSource: StreamSource {
         Self.parts(range, into: parallelism)
     }
 
+    /// The most values one batch takes: `maxBatchIntervals` intervals at the rate (at least one value).
+    var batchCap: Int {
+        let ms = context.batchIntervalMs.multipliedReportingOverflow(by: Self.maxBatchIntervals)
+        return ms.overflow ? Int.max : Swift.max(1, total(afterMs: ms.partialValue))
+    }
+
     /// The values of the batch at `time`.
     func cutRange(_ time: BatchTime, limit allowance: Int?) -> Range<Int> {
         let zero = context.zeroTimeMs
@@ -69,6 +79,8 @@ final class RateSource: StreamSource {
         let range = emitted.withLock { next -> Range<Int> in
             let from = next
             var to = Swift.max(from, due)
+            let (cap, capOverflow) = from.addingReportingOverflow(batchCap)
+            if !capOverflow { to = Swift.min(to, cap) }
             if let allowance {
                 let (limit, overflow) = from.addingReportingOverflow(allowance)
                 if !overflow { to = Swift.min(to, limit) }
