@@ -305,3 +305,19 @@ private final class FailureRecorder: StreamingListener {
         }
     }
 }
+
+/// Spark's `MapWithStateDStream.checkpoint(interval)`: the wrapper sets the context's checkpoint interval as a
+/// DStream's `checkpoint(interval:)` does (the soak program needed it and it was missing).
+@Suite struct MapWithStateCheckpointIntervalTests {
+    @Test func checkpointIntervalOnTheResultSetsTheContextsInterval() {
+        let ssc = manualContext()
+        let sums = ssc.queueStream([[("a", 1)]]).mapWithState(
+            StateSpec.function { (_: String, value: Int?, state: State<Int>) -> Int in
+                state.update((state.getOption() ?? 0) + (value ?? 0))
+                return state.get()
+            })
+            .checkpoint(interval: .seconds(3))
+        sums.print()
+        #expect(ssc.graph.checkpointIntervalMs == 3000)
+    }
+}

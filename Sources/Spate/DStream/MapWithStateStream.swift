@@ -50,4 +50,12 @@ public final class MapWithStateStream<K: Hashable & Sendable, V: Sendable, S: Se
         stream.named(name)
         return self
     }
+
+    /// Sets how often checkpoints are written, as `DStream.checkpoint(interval:)` (Spark's
+    /// `MapWithStateDStream.checkpoint`): the context checkpoints at the shortest interval any stream asks for.
+    @discardableResult
+    public func checkpoint(interval: Duration) -> Self {
+        stream.checkpoint(interval: interval)
+        return self
+    }
 }
