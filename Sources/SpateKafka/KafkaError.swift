@@ -50,3 +50,14 @@ public enum KafkaError: Error, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension KafkaError: FinalReplayError {
+    /// A replay that already waited for the broker for `replayTimeout`, or offsets deleted by retention: the
+    /// engine does not retry them again.
+    public var isFinal: Bool {
+        switch self {
+        case .replayFailed, .dataLost: true
+        default: false
+        }
+    }
+}

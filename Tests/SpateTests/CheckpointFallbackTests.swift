@@ -15,14 +15,16 @@ private final class HandOffReceiver: Receiver {
 
     func onStop() async {}
 
-    /// Waits until the receiver runs, then stores `records`.
+    /// Waits until the receiver runs, then stores `records` and waits until they are in the log (and so in the
+    /// buffer the next batch takes: plain `store` returns before the log's writer has written them).
     func store(_ records: [String]) async throws {
         let deadline = ContinuousClock.now + .seconds(10)
         while context.withLock({ $0 }) == nil {
             guard ContinuousClock.now < deadline else { throw CancellationError() }
             try await Task.sleep(for: .milliseconds(5))
         }
-        context.withLock { $0 }!.store(contentsOf: records)
+        let context = context.withLock { $0 }!
+        try await context.storeReliably(contentsOf: records)
     }
 }
 

@@ -36,9 +36,10 @@ public struct RecoveryConfiguration: Sendable, Equatable {
 
     /// Whether `error` says the records are gone for good, so retrying cannot help.
     static func isPermanent(_ error: any Error) -> Bool {
+        if let final = error as? any FinalReplayError, final.isFinal { return true }
         switch error as? SpateError {
-        case .writeAheadLogRecordsMissing?, .queueBatchesMissing?: true
-        default: false
+        case .writeAheadLogRecordsMissing?, .queueBatchesMissing?: return true
+        default: return false
         }
     }
 }
@@ -67,4 +68,13 @@ extension BatchInfo {
 
     /// The metadata key under which a source's lost batch is reported, with the error.
     public static let lostBatchKey = "spate.lostBatch"
+}
+
+/// An error a `StreamSource`'s `replay` throws after retrying on its own (SpateKafka's replay waits for the
+/// broker for `replayTimeout`): when `isFinal`, the engine does not retry the batch again (the waits would
+/// multiply) but fails it at once with `SpateError.recoveredBatchLost`, or runs it empty with
+/// `acceptLostBatches`.
+public protocol FinalReplayError: Error {
+    /// Whether retrying the replay cannot help: the source already waited, or the data is gone.
+    var isFinal: Bool { get }
 }

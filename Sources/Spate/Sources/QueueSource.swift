@@ -16,9 +16,6 @@ public final class QueueSource<T: Sendable>: Sendable {
         var base = 0
         var next = 0
         var retainsTaken = false
-        /// The lowest index each of the newest checkpoints on disk needs (their position, or the first index
-        /// of a batch they still describe), newest last.
-        var neededByCheckpoints: [Int] = []
 
         /// Drops the batches before queue index `index` (never past the read position).
         mutating func drop(before index: Int) {
@@ -58,16 +55,11 @@ public final class QueueSource<T: Sendable>: Sendable {
     /// Keeps taken batches so checkpoints can describe batches by queue index.
     func retainTaken() { queue.withLock { $0.retainsTaken = true } }
 
-    /// A checkpoint that needs no batch before queue index `needed` is on disk: drops the batches that none
-    /// of the checkpoints still kept (`CheckpointFile.kept`, the fallbacks of a corrupt newest one)
-    /// can ask for.
+    /// The oldest checkpoint still kept on disk (the checkpointer reports what the oldest of the
+    /// `CheckpointFile.kept` checkpoints needs: the fallbacks of a corrupt newest one) needs no batch before queue
+    /// index `needed`: drops the batches before it.
     func checkpointWritten(needing needed: Int) {
-        queue.withLock { q in
-            q.neededByCheckpoints.append(needed)
-            if q.neededByCheckpoints.count > CheckpointFile.kept { q.neededByCheckpoints.removeFirst() }
-            guard q.neededByCheckpoints.count == CheckpointFile.kept else { return }
-            q.drop(before: q.neededByCheckpoints.min() ?? q.base)
-        }
+        queue.withLock { q in q.drop(before: Swift.max(q.base, needed)) }
     }
 
     /// The batches at `range`, flattened (nil when they are not there).
