@@ -149,7 +149,8 @@ final class KafkaStateSnapshots: SourceOffsetStore {
                 return (next.key, next.value)
             }) {
                 do {
-                    try DurableFile.write(try encode(), to: file(tp))
+                    BlockingIO.assertBlockingAllowed("partition snapshot write (fsync)")
+                    try DurableFile.replace(try encode(), at: file(tp))
                 } catch {
                     // The previous snapshot stays, and it is consistent; a new owner replays more from it.
                     logger.error("cannot write a partition state snapshot", metadata: [
