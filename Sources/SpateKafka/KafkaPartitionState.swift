@@ -22,6 +22,9 @@ struct PartitionSnapshot<K: Codable, S: Codable>: Codable {
     var offset: Int64
     var keys: [K]
     var states: [S]
+    /// With a time to live, the batch time (ms) of each key's last update, in `keys`' order; nil without one
+    /// (and in snapshots written before time to live existed).
+    var updatedMs: [Int]?
 }
 
 /// One Kafka partition's scope of a partition-scoped state.
@@ -32,6 +35,8 @@ struct PartitionTable<K: Hashable & Sendable, S: Sendable>: Sendable {
     /// Set when the states came from a snapshot: the next batch emits every key (the outputs may have
     /// missed the batches between the snapshot and the previous owner's end).
     var restored: Bool
+    /// With a time to live: the batch time (ms) each key was last updated at.
+    var updatedMs: [K: Int] = [:]
 }
 
 extension KafkaStream {
@@ -48,6 +53,12 @@ extension KafkaStream {
     /// all of the partition's keys. Write the results with a version-guarded upsert keyed by `key` with
     /// `offset` as the version, and the table holds exactly the states, whatever processes die or overlap.
     ///
+    /// With a `timeout` (a time to live in batch time, as `updateStateByKey(_:timeout:)`), a key that got no
+    /// records for at least that long is dropped from its partition's state after the batch (not emitted,
+    /// counted in `BatchInfo.expiredStateKeys["partitionedUpdateStateByKey"]`); a record for it later starts it
+    /// again from a nil state. The clocks travel in the snapshots, so a key expires when it would have in one
+    /// process, whichever process holds its partition. The rows already written stay where they are.
+    ///
     /// Keys must not span partitions (a producer that keys its records by the same key makes sure of that);
     /// otherwise each partition keeps its own state of the key. `extract` returns nil for a record to skip;
     /// a record it throws on is dropped, counted in `BatchInfo.failedRecords` and, when the options name a
@@ -58,10 +69,15 @@ extension KafkaStream {
     ///     update: { (values: [Int], total: Int?) in (total ?? 0) + values.count })
     /// ```
     public func partitionedUpdateStateByKey<K: Hashable & Codable & Sendable, V: Sendable, S: Codable & Sendable>(
-        stateDirectory: String, snapshotInterval: Duration = .seconds(5),
+        stateDirectory: String, snapshotInterval: Duration = .seconds(5), timeout: Duration? = nil,
         extract: @escaping @Sendable (KafkaRecord) throws -> (K, V)?,
         update: @escaping @Sendable ([V], S?) -> S?
     ) throws -> DStream<KafkaKeyedState<K, S>> {
+        let ttlMs = try timeout.map { timeout in
+            let ms = timeout.wholeMilliseconds
+            guard ms > 0 else { throw SpateError.invalidTimeout(operation: "partitionedUpdateStateByKey", timeout: timeout) }
+            return ms
+        }
         let source = self.source
         let snapshots = try KafkaStateSnapshots(directory: stateDirectory, group: source.groupID, logger: source.logger)
         source.preferOffsets(from: snapshots)
@@ -94,7 +110,10 @@ extension KafkaStream {
                         if r.untilOffset != p.expected { rewinds[tp] = p.expected }
                         return []
                     }
-                    return Self.apply(batch.partitions[i], to: &p, update, partition: tp, offset: r.untilOffset)
+                    let out = Self.apply(batch.partitions[i], to: &p, update, partition: tp, offset: r.untilOffset,
+                                         updatedAt: ttlMs == nil ? nil : time.milliseconds)
+                    if let ttlMs { state.recordExpired(Self.expire(&p, timeMs: time.milliseconds, ttlMs: ttlMs)) }
+                    return out
                 }
             }
             // Partitions no longer in the batch were revoked: snapshot them for their next owner and let go.
@@ -106,11 +125,26 @@ extension KafkaStream {
         }
     }
 
+    /// Drops the keys last updated `ttlMs` or more before `timeMs` (a key without a clock, restored from a
+    /// snapshot written without a time to live, starts its clock at `timeMs`). Returns how many it dropped.
+    static func expire<K: Hashable & Sendable, S: Sendable>(_ p: inout PartitionTable<K, S>, timeMs: Int, ttlMs: Int) -> Int {
+        var expired: [K] = []
+        for key in p.states.keys {
+            let updated = p.updatedMs[key] ?? timeMs
+            if updated <= timeMs - ttlMs { expired.append(key) } else if p.updatedMs[key] == nil { p.updatedMs[key] = timeMs }
+        }
+        for key in expired {
+            p.states[key] = nil
+            p.updatedMs[key] = nil
+        }
+        return expired.count
+    }
+
     /// Applies one batch's records of one partition to its states, in place; returns the keys to emit: those
     /// the batch updated, or every key right after a restore.
     static func apply<K: Hashable & Sendable, V: Sendable, S: Sendable>(
         _ records: [(K, V)?], to p: inout PartitionTable<K, S>, _ update: ([V], S?) -> S?,
-        partition tp: KafkaTopicPartition, offset: Int64
+        partition tp: KafkaTopicPartition, offset: Int64, updatedAt: Int? = nil
     ) -> [KafkaKeyedState<K, S>] {
         var grouped: [K: [V]] = [:]
         for case let (k, v)? in records { grouped[k, default: []].append(v) }
@@ -118,6 +152,7 @@ extension KafkaStream {
         for (k, values) in grouped {
             let new = update(values, p.states[k])
             p.states[k] = new
+            if let updatedAt { p.updatedMs[k] = new == nil ? nil : updatedAt }
             if !p.restored, let new { emitted.append(KafkaKeyedState(key: k, state: new, partition: tp, offset: offset)) }
         }
         p.expected = offset

@@ -114,17 +114,20 @@ final class KafkaStateSnapshots: SourceOffsetStore {
                     + "(\(error)): use a new stateDirectory (or group id) for a changed program")
         }
         let states = Dictionary(zip(snapshot.keys, snapshot.states), uniquingKeysWith: { _, b in b })
+        let updated = snapshot.updatedMs.map { Dictionary(zip(snapshot.keys, $0), uniquingKeysWith: { _, b in b }) }
         logger.info("partition state restored from its snapshot", metadata: [
             "partition": "\(tp)", "offset": "\(snapshot.offset)", "keys": "\(states.count)"])
-        return PartitionTable(states: states, expected: snapshot.offset, restored: true)
+        return PartitionTable(states: states, expected: snapshot.offset, restored: true, updatedMs: updated ?? [:])
     }
 
     /// Queues the partition's table for the writer (it replaces an older one still waiting) and starts the
     /// writer on the blocking pool when none runs. Returns at once.
     func save<K: Codable, S: Codable>(_ tp: KafkaTopicPartition, _ p: PartitionTable<K, S>) {
         let encode: @Sendable () throws -> Data = {
-            try StateJSON.encoder().encode(
-                PartitionSnapshot(offset: p.expected, keys: Array(p.states.keys), states: Array(p.states.values)))
+            let keys = Array(p.states.keys)
+            return try StateJSON.encoder().encode(PartitionSnapshot(
+                offset: p.expected, keys: keys, states: keys.map { p.states[$0]! },
+                updatedMs: p.updatedMs.isEmpty ? nil : keys.map { p.updatedMs[$0] ?? 0 }))
         }
         let startWriter = queue.withLock { q -> Bool in
             q.tables[tp] = encode

@@ -8,6 +8,7 @@ final class BatchRun: Sendable {
     private let failures = Atomic<Int>(0)
     private let late = Atomic<Int>(0)
     private let samples = Mutex<[String]>([])
+    private let expired = Mutex<[String: Int]>([:])
     static let maxSamples = 10
 
     @usableFromInline
@@ -25,7 +26,14 @@ final class BatchRun: Sendable {
     /// Counts `count` records that arrived behind their stream's watermark (`withWatermark`).
     func recordLate(_ count: Int) { late.wrappingAdd(count, ordering: .relaxed) }
 
+    /// Counts `count` keys of the state `name` removed because their time to live ran out, for a state the
+    /// checkpoints do not hold (source-scoped state: `BatchInfo.expiredStateKeys` gets them from here).
+    func recordExpired(_ name: String, _ count: Int) {
+        if count > 0 { expired.withLock { $0[name, default: 0] += count } }
+    }
+
     var failedRecords: Int { failures.load(ordering: .relaxed) }
     var lateRecords: Int { late.load(ordering: .relaxed) }
     var errorSamples: [String] { samples.withLock { $0 } }
+    var expiredKeys: [String: Int] { expired.withLock { $0 } }
 }

@@ -28,6 +28,7 @@ struct GeneratedBatch: Sendable {
             outputOperations: outputs, invalidRecords: invalidRecords, streamIdToRateLimit: rateLimits)
         info.streamIdToMetadata = metadata
         info.lateRecords = run?.lateRecords ?? 0
+        info.expiredStateKeys = run?.expiredKeys ?? [:]
         if let dueMs { info.generationDelay = .milliseconds(Swift.max(0, submissionTime - dueMs)) }
         return info
     }

@@ -57,7 +57,7 @@ package final class KeyedState<Scope: Hashable & Sendable, Table: Sendable>: Sen
 
     /// Counts `count` keys removed because they expired (a TTL, a timeout, a window filter).
     @usableFromInline
-    func recordExpired(_ count: Int) {
+    package func recordExpired(_ count: Int) {
         if count > 0 { expiredKeys.add(count, ordering: .relaxed) }
     }
 

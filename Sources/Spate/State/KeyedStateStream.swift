@@ -46,7 +46,10 @@ extension KeyedState {
     ) -> DStream<Out> {
         stream(name, context: parent.context, parents: [parent], slideMs: parent.slideMs) { time, run, _ in
             let batch = try parent.getOrCompute(time, run).map { Batch(time: time, partitions: $0.materialize(run)) }
-            return Stage(partitions: try step(batch, time))
+            let out = Stage(partitions: try step(batch, time))
+            // Source-scoped state is not in the checkpoints, so its expired keys reach BatchInfo through the run.
+            run.recordExpired(name, self.takeExpired())
+            return out
         }
     }
 }
