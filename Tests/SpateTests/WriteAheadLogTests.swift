@@ -88,6 +88,44 @@ import Testing
         #expect(try log.read(9..<10) == ["new"])
     }
 
+    /// Found by the WriteAheadLog fuzz target: a last segment whose only frame was unreadable when the log
+    /// opened (so its numbers are handed out again) used to be read back once its bytes read fine again,
+    /// a record at a number the log had not handed out.
+    @Test func aFrameAtOrPastTheNextNumberIsNeverRead() throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = try WriteAheadLog<Int>(directory: dir)
+        try log.append([1, 2], sync: true)
+        try log.skip(to: 12)
+        try log.append([12], sync: true)
+        log.close()
+        let segment = dir.appendingPathComponent("segment-12.wal")
+        try Self.flip(segment, at: 0)
+        let reopened = try WriteAheadLog<Int>(directory: dir)
+        #expect(reopened.nextSequence == 12)
+        try Self.flip(segment, at: 0)  // the bytes read fine again (a transient read error, a flaky disk)
+        #expect(try reopened.runs(from: 0).map(\.0) == [0..<2])
+        #expect(try reopened.append([99], sync: true) == 12)
+        #expect(try reopened.read(12..<13) == [99])
+    }
+
+    /// A last segment that cannot be read stops the open with a typed error: counting it as empty would hand
+    /// out the numbers its records hold again.
+    @Test func anUnreadableLastSegmentFailsTheOpen() throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = try WriteAheadLog<Int>(directory: dir)
+        try log.append([1, 2], sync: true)
+        log.close()
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("segment-7.wal"), withIntermediateDirectories: false)
+        #expect {
+            try WriteAheadLog<Int>(directory: dir)
+        } throws: { error in
+            guard case SpateError.writeAheadLogFailed(let path, _) = error else { return false }
+            return path.hasSuffix("segment-7.wal")
+        }
+    }
+
     /// A skipped-to sequence number (a checkpoint's position past the log's end) survives a restart before
     /// anything is appended.
     @Test func aSkipIsPersisted() throws {

@@ -67,9 +67,21 @@ extension StreamingContext {
         let (operators, sources) = (graph.checkpointed, graph.recoverableSources)
         var byName: [String: any CheckpointedOperator] = [:]
         for op in operators { byName[op.checkpointName] = op }
+        // A state is brought to a batch when a consumer asks for it, at the latest one slide of the consumer after
+        // the batch before: in a checkpoint this program wrote, every state is within the largest slide of the
+        // completed batch. One further behind would make the first batch catch up batch by batch over the gap
+        // (decades of batch times for a damaged file).
+        let largestSlideMs = graph.nodes.map(\.slideMs).max() ?? batchIntervalMs
         for (name, saved) in data.operators.sorted(by: { $0.key < $1.key }) {
             guard let op = byName[name] else {
                 throw CheckpointError.operatorNotInProgram(name: name, kind: saved.kind)
+            }
+            let behindMs = data.completedMs - (saved.lastMs ?? data.zeroMs)
+            guard behindMs <= 2 * Swift.max(largestSlideMs, batchIntervalMs) else {
+                throw CheckpointError.unreadableState(operatorName: name, reason:
+                    "it was last brought to batch \(saved.lastMs.map { "\($0) ms" } ?? "none"), \(behindMs) ms before the "
+                    + "checkpoint's completed batch (\(data.completedMs) ms), further than this program's largest slide "
+                    + "(\(largestSlideMs) ms) allows: the checkpoint is damaged or not this program's")
             }
             try op.restore(saved)
         }

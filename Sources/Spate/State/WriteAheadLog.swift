@@ -52,7 +52,15 @@ final class WriteAheadLog<Element: Sendable>: Sendable {
         let segments = Self.segmentStarts(directory)
         var next = 0
         if let last = segments.last {
-            let segment = try Self.scan(directory, first: last)
+            // The next number comes from this file: one that cannot be read (an I/O error, no descriptor left)
+            // must stop the start, not count as empty, or numbers its records hold would be handed out again.
+            let data: Data
+            do { data = try Data(contentsOf: Self.url(directory, last)) } catch {
+                throw SpateError.writeAheadLogFailed(
+                    path: Self.url(directory, last).path,
+                    reason: "the last segment could not be read (\(error)); the log's next sequence number depends on it")
+            }
+            let segment = WriteAheadLogSegment(data: data, namedFirst: last) { try Self.decode($0, directory, last).count }
             next = Swift.max(last, segment.end ?? last)
             if segment.skippedBytes > 0 {
                 skippedCounter.increment(by: segment.skippedBytes)
@@ -193,14 +201,16 @@ final class WriteAheadLog<Element: Sendable>: Sendable {
 
     /// The records of the segments overlapping `range`, as runs of consecutive sequence numbers.
     private func runs(overlapping range: Range<Int>) throws -> [(Range<Int>, [Element])] {
-        let starts = state.withLock { $0.segments }
+        let (starts, next) = state.withLock { ($0.segments, $0.nextSeq) }
         var out: [(Range<Int>, [Element])] = []
         for (i, first) in starts.enumerated() {
-            let end = i + 1 < starts.count ? starts[i + 1] : Int.max
+            // Numbers from `next` on were never handed out by this log: a frame there is a stale one that was
+            // unreadable when the log opened (so the numbers will be handed out again), never a record.
+            let end = i + 1 < starts.count ? starts[i + 1] : next
             guard first < range.upperBound, end > range.lowerBound else { continue }
             let segment = try Self.scan(directory, first: first)
-            // A frame outside its segment's numbers is stale: the numbers from the next segment's on were handed
-            // out again after the frame was found damaged.
+            // A frame outside its segment's numbers is stale: the numbers from the next segment's on (or from the
+            // log's next number on) were handed out again after the frame was found damaged.
             for frame in segment.frames where frame.count > 0 && frame.first >= first && frame.sequences.upperBound <= end
                 && frame.first < range.upperBound && frame.sequences.upperBound > range.lowerBound {
                 let records = try Self.decode(segment.data[frame.payload], directory, first)
