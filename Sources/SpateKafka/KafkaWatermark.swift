@@ -35,7 +35,8 @@ extension DStream where T == KafkaRecord {
         eventTime: @escaping @Sendable (KafkaRecord) -> Int64 = KafkaRecord.timestampEventTime,
         delay: Duration, idleTimeout: Duration
     ) throws -> EventTimeStream<KafkaRecord> {
-        try withWatermark(eventTime: eventTime, delay: delay, partition: { $0.topicPartition }, idleTimeout: idleTimeout)
+        try withWatermark(
+            eventTime: eventTime, delay: delay, partition: { $0.topicPartition }, idleTimeout: idleTimeout)
     }
 }
 

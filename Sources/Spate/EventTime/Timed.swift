@@ -36,4 +36,10 @@ struct EventSegment<T: Sendable>: Sendable {
     @usableFromInline var partitionWatermarks: [String: Int64]?
 
     @inlinable init() {}
+
+    /// Raises `partition`'s largest event time in `maxima` to `time`.
+    @inlinable
+    mutating func noteMaxTime(_ time: Int64, of partition: SourcePartition) {
+        maxima[partition] = Swift.max(maxima[partition] ?? time, time)
+    }
 }

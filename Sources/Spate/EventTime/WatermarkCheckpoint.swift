@@ -55,7 +55,8 @@ final class WatermarkCheckpoint: CheckpointedOperator {
             }
             let watermark = try DynamicCodable.decode([Int64?].self, from: extra, operatorName: name)
             guard watermark.count == 1 else {
-                throw CheckpointError.unreadableState(operatorName: name, reason: "\(watermark.count) watermarks, not 1")
+                throw CheckpointError.unreadableState(
+                    operatorName: name, reason: "\(watermark.count) watermarks, not 1")
             }
             clock.watermark = watermark[0]
             clock.partitions = Dictionary(zip(keys, values)) { a, _ in a }

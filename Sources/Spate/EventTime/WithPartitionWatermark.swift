@@ -65,13 +65,13 @@ extension DStream {
                         segment.onTime.append(Timed(time: time, record: x))
                     }
                     if source != current {
-                        if let current { segment.maxima[current] = Swift.max(segment.maxima[current] ?? maxTime, maxTime) }
-                        current = source
-                        maxTime = segment.maxima[source] ?? Int64.min
+                        if let current { segment.noteMaxTime(maxTime, of: current) }
+                        (current, maxTime) = (source, time)
+                    } else if time > maxTime {
+                        maxTime = time
                     }
-                    if time > maxTime { maxTime = time }
                 }
-                if let current { segment.maxima[current] = Swift.max(segment.maxima[current] ?? maxTime, maxTime) }
+                if let current { segment.noteMaxTime(maxTime, of: current) }
                 return segment
             }
         }

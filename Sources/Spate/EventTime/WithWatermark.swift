@@ -17,7 +17,9 @@ extension DStream {
     /// timed.late.saveAsTextFiles(prefix: "late")
     /// ```
     /// The watermark is checkpointed with the other stateful operators, so a recovered program resumes with
-    /// the watermark it had.
+    /// the watermark it had. For a source whose partitions advance unevenly (Kafka's), where one stream-wide
+    /// maximum would make a lagging partition's records late, use the per-partition form
+    /// `withWatermark(eventTime:delay:partition:idleTimeout:)` (SpateKafka: `withWatermark(delay:idleTimeout:)`).
     /// - Parameters:
     ///   - eventTime: the record's event time, in milliseconds since the epoch.
     ///   - delay: how far behind the newest record a record may be and still count (zero or more).
@@ -81,7 +83,8 @@ extension DStream {
             }
             let ms = time.milliseconds, partitions = assigned?(time)
             let (after, perPartition) = state.withPartition(0) { clock in
-                let after = clock.advance(maxima: maxima, assigned: partitions, atMs: ms, delayMs: delayMs, idleMs: idleMs)
+                let after = clock.advance(
+                    maxima: maxima, assigned: partitions, atMs: ms, delayMs: delayMs, idleMs: idleMs)
                 return (after, clock.partitionWatermarks(atMs: ms, delayMs: delayMs, idleMs: idleMs))
             }
             for i in segments.indices { segments[i].watermark = after }
