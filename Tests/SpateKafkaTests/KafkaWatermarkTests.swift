@@ -88,4 +88,63 @@ import Testing
             [], [], [], [], [], ["p0@0=1", "p1@0=9"], [], [], ["p0@5000=4", "p1@5000=2"],
         ])
     }
+
+    /// A consumer-group member whose watermark (per partition, knowing its assignment) is recorded per batch.
+    final class Member: Sendable {
+        let ssc = StreamingContext(batchInterval: .seconds(1), parallelism: 2, clock: .manual)
+        let kafka: KafkaStream
+        let marks: Seen
+
+        init(topic: String, group: String) throws {
+            kafka = ssc.directKafkaStream(
+                brokers: Broker.brokers, topics: [topic], groupID: group,
+                options: KafkaStreamOptions(startingOffsets: .committed, commitOffsets: .afterOutputs,
+                                            assignment: .consumerGroup,
+                                            settings: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]))
+            // An idle timeout far beyond the test's batches: only the revocation can release a partition.
+            let timed = try kafka.withWatermark(delay: .seconds(1), idleTimeout: .seconds(3600))
+            marks = Seen(timed.watermarks) { "\($0 - KafkaWatermarkTests.base)" }
+        }
+
+        /// The watermark after the last batch that had one.
+        var watermark: Int64? { marks.log.all.sorted { $0.key < $1.key }.last { !$0.value.isEmpty }.flatMap { Int64($0.value[0]) } }
+    }
+
+    /// Advances every member by one batch until `done` holds (at most `batches` batches).
+    static func advance(_ members: [Member], batches: Int = 40, until done: () -> Bool) async throws {
+        for _ in 0..<batches where !done() {
+            for m in members { try await m.ssc.advance(by: .seconds(1)) }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    @Test func aPartitionRevokedFromThisMemberLeavesTheMinimumAtOnce() async throws {
+        let topic = try Broker.makeTopic("watermark-group", partitions: 2)
+        let group = "g-\(UUID().uuidString)"
+        let producer = try KafkaProducer(brokers: Broker.brokers)
+        func produce(_ times: [Int: Int64]) throws {
+            try producer.send(times.map { KafkaMessage("v", partition: $0.key, timestampMilliseconds: Self.base + $0.value) },
+                              to: topic)
+        }
+        let a = try Member(topic: topic, group: group)
+        try await a.ssc.start()
+        try await Self.advance([a]) { a.kafka.assignedPartitions.count == 2 }
+        // Alone, a reads both: partition 1 lags, so it holds a's watermark at 5 s - 1 s.
+        try produce([0: 20_000, 1: 5000])
+        try await Self.advance([a]) { a.watermark == 4000 }
+        #expect(a.watermark == 4000)
+
+        // b joins: each member keeps one partition. Both move on; a's revoked partition no longer holds it.
+        let b = try Member(topic: topic, group: group)
+        try await b.ssc.start()
+        try await Self.advance([a, b]) { a.kafka.assignedPartitions.count == 1 && b.kafka.assignedPartitions.count == 1 }
+        let kept = try #require(a.kafka.assignedPartitions.first).partition
+        let newest: [Int: Int64] = [0: 30_000, 1: 31_000]
+        try produce(newest)
+        try await Self.advance([a, b]) { a.watermark == newest[kept]! - 1000 && b.watermark == newest[1 - kept]! - 1000 }
+        #expect(a.watermark == newest[kept]! - 1000, "a keeps partition \(kept); the revoked one left its minimum")
+        #expect(b.watermark == newest[1 - kept]! - 1000)
+        await b.ssc.stop()
+        await a.ssc.stop()
+    }
 }
