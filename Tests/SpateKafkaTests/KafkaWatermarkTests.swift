@@ -107,14 +107,8 @@ import Testing
         }
 
         /// The watermark after the last batch that had one.
-        var watermark: Int64? { marks.log.all.sorted { $0.key < $1.key }.last { !$0.value.isEmpty }.flatMap { Int64($0.value[0]) } }
-    }
-
-    /// Advances every member by one batch until `done` holds (at most `batches` batches).
-    static func advance(_ members: [Member], batches: Int = 40, until done: () -> Bool) async throws {
-        for _ in 0..<batches where !done() {
-            for m in members { try await m.ssc.advance(by: .seconds(1)) }
-            try await Task.sleep(for: .milliseconds(100))
+        var watermark: Int64? {
+            marks.log.all.sorted { $0.key < $1.key }.last { !$0.value.isEmpty }.flatMap { Int64($0.value[0]) }
         }
     }
 
@@ -123,25 +117,30 @@ import Testing
         let group = "g-\(UUID().uuidString)"
         let producer = try KafkaProducer(brokers: Broker.brokers)
         func produce(_ times: [Int: Int64]) throws {
-            try producer.send(times.map { KafkaMessage("v", partition: $0.key, timestampMilliseconds: Self.base + $0.value) },
+            try producer.send(
+                times.map { KafkaMessage("v", partition: $0.key, timestampMilliseconds: Self.base + $0.value) },
                               to: topic)
         }
         let a = try Member(topic: topic, group: group)
         try await a.ssc.start()
-        try await Self.advance([a]) { a.kafka.assignedPartitions.count == 2 }
+        try await Broker.advance([a.ssc]) { a.kafka.assignedPartitions.count == 2 }
         // Alone, a reads both: partition 1 lags, so it holds a's watermark at 5 s - 1 s.
         try produce([0: 20_000, 1: 5000])
-        try await Self.advance([a]) { a.watermark == 4000 }
+        try await Broker.advance([a.ssc]) { a.watermark == 4000 }
         #expect(a.watermark == 4000)
 
         // b joins: each member keeps one partition. Both move on; a's revoked partition no longer holds it.
         let b = try Member(topic: topic, group: group)
         try await b.ssc.start()
-        try await Self.advance([a, b]) { a.kafka.assignedPartitions.count == 1 && b.kafka.assignedPartitions.count == 1 }
+        try await Broker.advance([a.ssc, b.ssc]) {
+            a.kafka.assignedPartitions.count == 1 && b.kafka.assignedPartitions.count == 1
+        }
         let kept = try #require(a.kafka.assignedPartitions.first).partition
         let newest: [Int: Int64] = [0: 30_000, 1: 31_000]
         try produce(newest)
-        try await Self.advance([a, b]) { a.watermark == newest[kept]! - 1000 && b.watermark == newest[1 - kept]! - 1000 }
+        try await Broker.advance([a.ssc, b.ssc]) {
+            a.watermark == newest[kept]! - 1000 && b.watermark == newest[1 - kept]! - 1000
+        }
         #expect(a.watermark == newest[kept]! - 1000, "a keeps partition \(kept); the revoked one left its minimum")
         #expect(b.watermark == newest[1 - kept]! - 1000)
         await b.ssc.stop()

@@ -6,7 +6,9 @@ import Testing
 typealias PartitionedEvent = (partition: String, time: Int64)
 
 /// The source partition of a `PartitionedEvent`, in stream "s".
-@Sendable func sourcePartition(_ e: PartitionedEvent) -> SourcePartition { SourcePartition(stream: "s", id: e.partition) }
+@Sendable func sourcePartition(_ e: PartitionedEvent) -> SourcePartition {
+    SourcePartition(stream: "s", id: e.partition)
+}
 
 /// Plain-Swift per-partition watermark (API.md's rule per partition): each partition's largest event time,
 /// active while its last records are less than `idleMs` of batch time old; W(t+1) = max(W(t), min over the
@@ -17,13 +19,17 @@ struct ReferencePartitionWatermark {
     var newest: [String: (time: Int64, lastBatch: Int)] = [:]
 
     /// Splits batch `index` (one per second) into on-time and late records by W(t) and returns W(t+1).
-    mutating func batch(_ records: [PartitionedEvent], index: Int) -> (onTime: [PartitionedEvent], late: [PartitionedEvent], after: Int64?) {
+    mutating func batch(
+        _ records: [PartitionedEvent], index: Int
+    ) -> (onTime: [PartitionedEvent], late: [PartitionedEvent], after: Int64?) {
         let w = watermark
         let late = records.filter { w != nil && $0.time < w! }
         let onTime = records.filter { w == nil || $0.time >= w! }
         for r in records { newest[r.partition] = (Swift.max(newest[r.partition]?.time ?? r.time, r.time), index) }
         let active = newest.values.filter { (index - $0.lastBatch) * 1000 < idleMs }
-        if let slowest = active.map(\.time).min() { watermark = Swift.max(watermark ?? slowest - delay, slowest - delay) }
+        if let slowest = active.map(\.time).min() {
+            watermark = Swift.max(watermark ?? slowest - delay, slowest - delay)
+        }
         return (onTime, late, watermark)
     }
 }
@@ -140,7 +146,8 @@ struct ReferencePartitionWatermark {
     @Test func aNonPositiveIdleTimeoutFailsAtDefinitionWithTheFix() throws {
         let stream = manualContext().queueStream([[PartitionedEvent]]())
         #expect(throws: EventTimeError.nonPositiveIdleTimeout(.zero)) {
-            try stream.withWatermark(eventTime: { $0.time }, delay: .zero, partition: sourcePartition, idleTimeout: .zero)
+            try stream.withWatermark(
+                eventTime: { $0.time }, delay: .zero, partition: sourcePartition, idleTimeout: .zero)
         }
         #expect("\(EventTimeError.nonPositiveIdleTimeout(.zero))".contains("use at least 1 ms"))
         #expect(throws: EventTimeError.negativeDelay(.seconds(-1))) {
@@ -157,7 +164,8 @@ struct ReferencePartitionWatermark {
         #expect(clock.advance(maxima: [a: 9_500], assigned: [a, b], atMs: 2000, delayMs: 0, idleMs: 2000) == nil)
         #expect(clock.advance(maxima: [:], assigned: [a, b], atMs: 3000, delayMs: 0, idleMs: 2000) == 9_500)
         // b brings a record: it holds at its own time, which is below W, so W stays.
-        #expect(clock.advance(maxima: [b: 1_000, a: 12_000], assigned: [a, b], atMs: 4000, delayMs: 0, idleMs: 2000) == 9_500)
+        #expect(
+            clock.advance(maxima: [b: 1_000, a: 12_000], assigned: [a, b], atMs: 4000, delayMs: 0, idleMs: 2000) == 9_500)
         // b revoked: it leaves the minimum at once.
         #expect(clock.advance(maxima: [a: 12_500], assigned: [a], atMs: 5000, delayMs: 0, idleMs: 2000) == 12_500)
         #expect(clock.partitions[b] == nil)
@@ -165,14 +173,18 @@ struct ReferencePartitionWatermark {
 
     @Test func aSingleWatermarkCheckpointOfTheEarlierKindIsReadAndAnotherKindIsRefused() throws {
         let state = KeyedState<Int, WatermarkClock>(partitions: 1, empty: WatermarkClock())
-        let participant = WatermarkCheckpoint(defaultName: "withWatermark#0", node: NodeName(), state: state, delayMs: 2000)
+        let participant = WatermarkCheckpoint(
+            defaultName: "withWatermark#0", node: NodeName(), state: state, delayMs: 2000)
         let legacy = OperatorCheckpoint(
-            kind: "withWatermark<Int64>", lastMs: 7000, keys: Data("[0]".utf8), values: Data("[12000]".utf8), extra: nil)
+            kind: "withWatermark<Int64>", lastMs: 7000, keys: Data("[0]".utf8), values: Data("[12000]".utf8),
+            extra: nil)
         try participant.restore(legacy)
         #expect(state.withPartition(0) { $0 } == WatermarkClock(watermark: 10_000, partitions: [:]))
         #expect(state.progress.lastAppliedMs == 7000)
         // What it writes reads back.
-        state.withPartition(0) { $0.partitions[WatermarkClock.implicitPartition] = .init(maxTime: 12_500, lastActiveMs: 8000) }
+        state.withPartition(0) {
+            $0.partitions[WatermarkClock.implicitPartition] = .init(maxTime: 12_500, lastActiveMs: 8000)
+        }
         let written = try participant.snapshot()()
         #expect(written.kind == "withWatermark<partitions>")
         state.withPartition(0) { $0 = WatermarkClock() }
