@@ -146,4 +146,43 @@ import Testing
         await b.ssc.stop()
         await a.ssc.stop()
     }
+
+    @Test func decodedEventsCarryTheirOwnTimeAndTheWatermarkIsPerPartition() async throws {
+        struct NoTime: Error {}
+        let topic = try Broker.makeTopic("watermark-decoded", partitions: 2)
+        let producer = try KafkaProducer(brokers: Broker.brokers)
+        let ssc = StreamingContext(batchInterval: .seconds(1), parallelism: 2, clock: .manual)
+        let failed = SaveToKafkaTests.FailedCounts()
+        ssc.addListener(failed)
+        let kafka = ssc.directKafkaStream(
+            brokers: Broker.brokers, topics: [topic], groupID: "g-\(UUID().uuidString)",
+            options: KafkaStreamOptions(startingOffsets: .earliest))
+        // The value "t=<ms>" holds the event time; the Kafka timestamps (far ahead) must not be used.
+        let events = try kafka.decoded({ record -> (partition: Int, time: Int64) in
+            guard let text = record.valueString, text.hasPrefix("t="), let t = Int64(text.dropFirst(2)) else {
+                throw NoTime()
+            }
+            return (record.partition, t)
+        }, eventTime: { $0.time }, delay: .zero, idleTimeout: .seconds(10))
+        let marks = Seen(events.watermarks) { "\($0)" }
+        let windows = Seen(try events.countByKeyAndWindow(key: { $0.partition }, length: .seconds(5))) {
+            "p\($0.0.key)@\($0.0.window.start)=\($0.1)"
+        }
+        let plan: [[Int: [String]]] = [
+            [0: ["t=8000", "bad"], 1: ["t=1000"]], [0: ["t=9000"], 1: ["t=4000", "t=3000"]],
+            [0: ["t=12000"], 1: ["t=6000"]],
+        ]
+        try await ssc.start()
+        for batch in plan {
+            try producer.send(batch.flatMap { p, values in
+                values.map { KafkaMessage($0, partition: p, timestampMilliseconds: Self.base) }
+            }, to: topic)
+            try await ssc.advance(by: .seconds(1))
+        }
+        await ssc.stop()
+        // Partition 1 lags: W is its time (delay 0), and [0, 5 s) closes only when it reached 6 s.
+        #expect((1...3).map { marks[$0] } == [["1000"], ["4000"], ["6000"]])
+        #expect((1...3).map { windows[$0] } == [[], [], ["p1@0=3"]])
+        #expect(failed.failed.withLock { $0 }.prefix(3) == [1, 0, 0])
+    }
 }
