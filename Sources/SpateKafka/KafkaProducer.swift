@@ -20,7 +20,10 @@ public final class KafkaProducer: Sendable {
     /// when any is not within `timeout`.
     public func send(_ messages: [KafkaMessage], to topic: String, timeout: Duration = .seconds(30)) throws {
         try client.sendAll(
-            messages.map { ProducerRecord(topic: topic, partition: $0.partition, key: $0.key, value: $0.value, headers: $0.headers) },
+            messages.map {
+                ProducerRecord(topic: topic, partition: $0.partition, key: $0.key, value: $0.value, headers: $0.headers,
+                               timestampMilliseconds: $0.timestampMilliseconds)
+            },
             topic: topic, timeoutMs: timeout.kafkaTimeoutMilliseconds)
     }
 

@@ -57,7 +57,8 @@ final class KafkaSink<T: Sendable>: BatchSink {
 
     func write(_ batch: Batch<T>, at time: BatchTime) async throws {
         let records = batch.partitions.flatMap { $0.map(message) }.map {
-            ProducerRecord(topic: topic, partition: $0.partition, key: $0.key, value: $0.value, headers: $0.headers)
+            ProducerRecord(topic: topic, partition: $0.partition, key: $0.key, value: $0.value, headers: $0.headers,
+                           timestampMilliseconds: $0.timestampMilliseconds)
         }
         guard !records.isEmpty, let client = producer.withLock({ $0 }) else { return }
         // Produce and wait for the acknowledgements on the blocking pool, off the cooperative threads.

@@ -35,10 +35,7 @@ import Testing
 
     /// Advances every member by one batch until `done` holds (at most `batches` batches).
     static func advance(_ members: [Member], batches: Int = 40, until done: () -> Bool) async throws {
-        for _ in 0..<batches where !done() {
-            for m in members { try await m.ssc.advance(by: .seconds(1)) }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        try await Broker.advance(members.map(\.ssc), batches: batches, until: done)
     }
 
     @Test func twoMembersSplitThePartitionsAndOneTakesOverWhenTheOtherLeaves() async throws {

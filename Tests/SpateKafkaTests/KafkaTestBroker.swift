@@ -40,6 +40,15 @@ extension KafkaTestBroker {
         try producer.send(messages, to: topic)
     }
 
+    /// Advances every context by one batch, with a pause for the brokers' group protocol, until `done` holds
+    /// (at most `batches` batches): for consumer-group tests, whose members' assignments change between batches.
+    static func advance(_ contexts: [StreamingContext], batches: Int = 40, until done: () -> Bool) async throws {
+        for _ in 0..<batches where !done() {
+            for ssc in contexts { try await ssc.advance(by: .seconds(1)) }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
     /// The values "p<partition>-<i>" the stream should read from partition `p`.
     static func expected(partition p: Int, _ range: Range<Int>) -> [String] { range.map { "p\(p)-\($0)" } }
 }

@@ -2,6 +2,8 @@
 public enum EventTimeError: Error, Sendable, Equatable, CustomStringConvertible {
     /// `withWatermark(eventTime:delay:)` was given a negative delay.
     case negativeDelay(Duration)
+    /// A per-partition `withWatermark` was given an idle timeout below 1 ms.
+    case nonPositiveIdleTimeout(Duration)
     /// A window's length or slide (`what`) of an event-time window operator (`operation`) is not a positive
     /// number of milliseconds.
     case nonPositiveWindow(operation: String, what: String, duration: Duration)
@@ -19,6 +21,10 @@ public enum EventTimeError: Error, Sendable, Equatable, CustomStringConvertible 
         case let .negativeDelay(delay):
             return "withWatermark(eventTime:delay:): delay \(delay) is negative: use a delay of zero or more, "
                 + "the longest a record may arrive after newer ones, such as .seconds(5)"
+        case let .nonPositiveIdleTimeout(timeout):
+            return "withWatermark(eventTime:delay:partition:idleTimeout:): idle timeout \(timeout) is not a positive "
+                + "number of milliseconds: use at least 1 ms, the batch time after which a partition with no records "
+                + "stops holding the watermark back, such as .seconds(30)"
         case let .nonPositiveWindow(operation, what, duration):
             return "\(operation): window \(what) \(duration) is not a positive number of milliseconds: "
                 + "use at least 1 ms, such as .seconds(10)"

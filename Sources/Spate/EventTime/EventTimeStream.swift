@@ -18,14 +18,25 @@ public final class EventTimeStream<T: Sendable>: Sendable {
     @usableFromInline let timed: DStream<Timed<T>>
     /// The watermark after each batch, W(t+1): one record per batch once the stream saw its first record.
     public let watermarks: DStream<Int64>
+    /// The own watermark of each source partition that holds the stream's watermark back after each batch
+    /// (its largest event time - delay), keyed `topic-partition` (`SourcePartition.description`): one
+    /// dictionary per batch once the stream saw its first record. Only the per-partition forms
+    /// (`withWatermark(eventTime:delay:partition:idleTimeout:)`, SpateKafka's) fill it; idle partitions and
+    /// those with no record yet are left out. The stream's watermark is at least the smallest of them (it
+    /// never decreases, so a partition that rejoined behind it shows a smaller one).
+    public let partitionWatermarks: DStream<[String: Int64]>
     private let makeLate: @Sendable () -> DStream<T>
     /// `records` and `late`, made when first asked for (a stream nobody reads adds no work to a batch).
     private let derived = Mutex<(records: DStream<T>?, late: DStream<T>?)>((nil, nil))
 
     @usableFromInline
-    init(timed: DStream<Timed<T>>, watermarks: DStream<Int64>, late: @escaping @Sendable () -> DStream<T>) {
+    init(
+        timed: DStream<Timed<T>>, watermarks: DStream<Int64>, partitionWatermarks: DStream<[String: Int64]>,
+        late: @escaping @Sendable () -> DStream<T>
+    ) {
         self.timed = timed
         self.watermarks = watermarks
+        self.partitionWatermarks = partitionWatermarks
         self.makeLate = late
     }
 
@@ -38,6 +49,9 @@ public final class EventTimeStream<T: Sendable>: Sendable {
             watermarks: segments.derive("watermarks") { s, _, run in
                 // Every segment holds the same watermark: the first one's is the batch's.
                 Stage(partitions: [Self.segments(s, run).first?.watermark.map { [$0] } ?? []])
+            },
+            partitionWatermarks: segments.derive("partitionWatermarks") { s, _, run in
+                Stage(partitions: [Self.segments(s, run).first?.partitionWatermarks.map { [$0] } ?? []])
             },
             late: { segments.derive("late") { s, _, run in Stage(partitions: Self.segments(s, run).map(\.late)) } })
     }
@@ -93,6 +107,7 @@ extension EventTimeStream {
         }
         return EventTimeStream<U>(
             timed: timed.deriveStage("map") { s, _, _ in s.narrow(body) }, watermarks: watermarks,
+            partitionWatermarks: partitionWatermarks,
             late: { [self] in late.map(transform) })
     }
 
@@ -108,6 +123,7 @@ extension EventTimeStream {
         }
         return EventTimeStream(
             timed: timed.deriveStage("filter") { s, _, _ in s.narrow(body) }, watermarks: watermarks,
+            partitionWatermarks: partitionWatermarks,
             late: { [self] in late.filter(isIncluded) })
     }
 }

@@ -25,10 +25,21 @@ struct EventSegment<T: Sendable>: Sendable {
     @usableFromInline var onTime: [Timed<T>] = []
     /// The records before W(t).
     @usableFromInline var late: [T] = []
-    /// The largest event time of the partition's records (nil when it has none).
+    /// The largest event time of the partition's records (nil when it has none): the single-watermark form.
     @usableFromInline var maxTime: Int64?
+    /// The largest event time of each source partition's records in the partition (per-partition form).
+    @usableFromInline var maxima: [SourcePartition: Int64] = [:]
     /// The watermark after the batch, W(t+1) (nil until the first record): the same in every segment.
     @usableFromInline var watermark: Int64?
+    /// The active source partitions' own watermarks after the batch (first segment only; nil until the
+    /// first record).
+    @usableFromInline var partitionWatermarks: [String: Int64]?
 
     @inlinable init() {}
+
+    /// Raises `partition`'s largest event time in `maxima` to `time`.
+    @inlinable
+    mutating func noteMaxTime(_ time: Int64, of partition: SourcePartition) {
+        maxima[partition] = Swift.max(maxima[partition] ?? time, time)
+    }
 }

@@ -17,7 +17,9 @@ extension DStream {
     /// timed.late.saveAsTextFiles(prefix: "late")
     /// ```
     /// The watermark is checkpointed with the other stateful operators, so a recovered program resumes with
-    /// the watermark it had.
+    /// the watermark it had. For a source whose partitions advance unevenly (Kafka's), where one stream-wide
+    /// maximum would make a lagging partition's records late, use the per-partition form
+    /// `withWatermark(eventTime:delay:partition:idleTimeout:)` (SpateKafka: `withWatermark(delay:idleTimeout:)`).
     /// - Parameters:
     ///   - eventTime: the record's event time, in milliseconds since the epoch.
     ///   - delay: how far behind the newest record a record may be and still count (zero or more).
@@ -51,39 +53,51 @@ extension DStream {
     }
 
     /// The watermark node around `split`, which cuts one parent batch into segments (one per partition)
-    /// given W(t) (`Int64.min` when there is none yet): keeps the largest event time seen as its state (one
-    /// entry, checkpointed), and stamps every segment with W(t+1).
+    /// given W(t) (`Int64.min` when there is none yet): keeps a `WatermarkClock` as its state (checkpointed),
+    /// advances it with the segments' largest event times (`maxTime` for the single-watermark form, `maxima`
+    /// per source partition) and the partitions `assigned` to the batch, and stamps every segment with
+    /// W(t+1) (the first also with the per-partition watermarks).
+    /// - Parameters:
+    ///   - idleMs: the idle timeout in batch-time ms (nil: a partition never goes idle).
+    ///   - assigned: the source partitions a batch read (nil, or a nil answer: only records tell).
     @usableFromInline
     func watermarked(
-        delayMs: Int64,
+        delayMs: Int64, idleMs: Int? = nil, assigned: (@Sendable (BatchTime) -> [SourcePartition]?)? = nil,
         split: @escaping @Sendable (_ parent: Stage<T>, _ run: BatchRun, _ watermark: Int64) -> [EventSegment<T>]
     ) -> EventTimeStream<T> {
-        let state = KeyedState<Int, [Int: Int64]>(partitions: 1, empty: [:])
+        let state = KeyedState<Int, WatermarkClock>(partitions: 1, empty: WatermarkClock())
         let lateCounter = Counter(label: "spate_late_records_total")
         let node = state.stream("withWatermark", context: context, parents: [self], slideMs: slideMs) {
             [self] time, run, _ in
             let parent = try getOrCompute(time, run) ?? .empty
-            let before = state.withPartition(0) { $0[0] }
-            var segments = split(parent, run, before.map { EventTimeMath.subtract($0, delayMs) } ?? .min)
+            let before = state.withPartition(0) { $0.watermark }
+            var segments = split(parent, run, before ?? .min)
             // A batch with no partitions still carries the watermark.
             if segments.isEmpty { segments = [EventSegment()] }
-            var newest = before, late = 0
+            var maxima: [SourcePartition: Int64] = [:], late = 0
+            let implicit = WatermarkClock.implicitPartition
             for segment in segments {
                 late += segment.late.count
-                if let m = segment.maxTime { newest = Swift.max(newest ?? m, m) }
+                if let m = segment.maxTime { maxima[implicit] = Swift.max(maxima[implicit] ?? m, m) }
+                maxima.merge(segment.maxima) { Swift.max($0, $1) }
             }
-            if let newest { state.withPartition(0) { $0[0] = newest } }
-            let after = newest.map { EventTimeMath.subtract($0, delayMs) }
+            let ms = time.milliseconds, partitions = assigned?(time)
+            let (after, perPartition) = state.withPartition(0) { clock in
+                let after = clock.advance(
+                    maxima: maxima, assigned: partitions, atMs: ms, delayMs: delayMs, idleMs: idleMs)
+                return (after, clock.partitionWatermarks(atMs: ms, delayMs: delayMs, idleMs: idleMs))
+            }
             for i in segments.indices { segments[i].watermark = after }
+            if after != nil { segments[0].partitionWatermarks = perPartition }
             if late > 0 {
                 run.recordLate(late)
                 lateCounter.increment(by: late)
             }
             return Stage(partitions: segments.map { [$0] })
         }
-        state.checkpointed(
-            in: context, operatorName: "withWatermark", kind: "withWatermark<Int64>", node: node.nodeName,
-            partitioner: HashPartitioner(partitions: 1))
+        context.addCheckpointed(operatorName: "withWatermark") { defaultName in
+            WatermarkCheckpoint(defaultName: defaultName, node: node.nodeName, state: state, delayMs: delayMs)
+        }
         return EventTimeStream(segments: node)
     }
 }

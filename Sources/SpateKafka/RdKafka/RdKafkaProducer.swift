@@ -10,6 +10,8 @@ struct ProducerRecord: Sendable {
     var key: [UInt8]?
     var value: [UInt8]?
     var headers: [KafkaHeader] = []
+    /// The record's CreateTime in ms since the epoch; nil lets librdkafka stamp it with the time of sending.
+    var timestampMilliseconds: Int64? = nil
 }
 
 /// Collects the delivery reports of the records sent with it. librdkafka calls back with an unretained
@@ -171,6 +173,7 @@ final class RdKafkaProducer: Sendable {
             let size = header.value.map { $0.count } ?? -1
             add(RD_KAFKA_VTYPE_HEADER) { $0.u.header.name = name; $0.u.header.val = UnsafeRawPointer(val); $0.u.header.size = size }
         }
+        if let ts = r.timestampMilliseconds { add(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = ts } }
         add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
         let opaque = Unmanaged.passRetained(tracker).toOpaque()
         add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = opaque }
