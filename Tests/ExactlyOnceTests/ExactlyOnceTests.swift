@@ -61,12 +61,12 @@ import Testing
 
         let expected = plan.expected
         let final = try Pipeline.launch(arguments, log: logs.appendingPathComponent("final.log"))
-        func storedTotal() -> Int64 {
-            let stored = (try? store.storedOffsets(group: group, partitions: partitionIDs)) ?? [:]
+        func storedTotal() async -> Int64 {
+            let stored = (try? await BlockingIO.run { try store.storedOffsets(group: group, partitions: partitionIDs) }) ?? [:]
             return stored.values.compactMap(\.int64Value).reduce(0, +)
         }
         let deadline = ContinuousClock.now + .seconds(90)
-        while storedTotal() < Int64(plan.messages), ContinuousClock.now < deadline {
+        while await storedTotal() < Int64(plan.messages), ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(200))
         }
         let table_ = await Pipeline.awaitTable(table, equals: expected, timeout: .seconds(30))
@@ -75,7 +75,7 @@ import Testing
         #expect(table_ == expected, "missing or wrong: \(expected.filter { table_[$0.key] != $0.value }.sorted { $0.key < $1.key }.prefix(10)); extra: \(table_.keys.filter { expected[$0] == nil }.sorted().prefix(10))")
         #expect(expected.count >= 40 && plan.late.count >= 20, "the run closes windows and has late events")
 
-        #expect(storedTotal() == Int64(plan.messages), "every record, malformed and late ones included, is behind the stored offsets")
+        #expect(await storedTotal() == Int64(plan.messages), "every record, malformed and late ones included, is behind the stored offsets")
 
         let copies = try await DeadLetterCrashTests.readAll("\(topic)-late")
         let byValue = Dictionary(grouping: copies) { $0.valueString ?? "" }

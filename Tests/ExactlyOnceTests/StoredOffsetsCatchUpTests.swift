@@ -19,17 +19,9 @@ import Testing
             .checkpoint(interval: .seconds(2))
         try totals.saveToPostgres(
             connection: Pipeline.postgres, table: table, mode: .upsert,
-            columns: [TableColumn("key", .text), TableColumn("total", .integer)], key: ["key"],
+            columns: [TableColumn("key", .text), TableColumn("value", .integer)], key: ["key"],
             offsets: kafka.batchOffsets
         ) { key, total in [.text(key), .integer(Int64(total))] }
-    }
-
-    static func totals(_ table: String) async throws -> [String: Int64] {
-        let connection = PostgresConnection(Pipeline.postgres)
-        defer { Task { await connection.close() } }
-        var result: [String: Int64] = [:]
-        for row in try await connection.query("SELECT key, total FROM \(table)") { result[row[0]!] = Int64(row[1]!)! }
-        return result
     }
 
     @Test func aRecoveryFromAnOlderCheckpointCatchesUpToTheStoredOffsets() async throws {
@@ -59,7 +51,7 @@ import Testing
             try await first.advance(by: .seconds(1))
         }
         await first.stop(graceful: false)
-        #expect(try await Self.totals(table) == ["p0": 9, "p1": 9])
+        #expect(try await RetentionTests.counts(table) == ["p0": 9, "p1": 9])
 
         // More records arrived meanwhile: the batch after the checkpoint must not take them with batch 3's.
         try produce(5)
@@ -67,7 +59,7 @@ import Testing
         try await second.start()
         try await second.advance(by: .seconds(3))
         await second.stop()
-        #expect(try await Self.totals(table) == ["p0": 14, "p1": 14], "each record counted once")
+        #expect(try await RetentionTests.counts(table) == ["p0": 14, "p1": 14], "each record counted once")
         try? KafkaAdmin.deleteTopic(topic, brokers: Pipeline.brokers)
     }
 }

@@ -105,13 +105,7 @@ private struct Reading: Codable, Sendable {
     @Test(arguments: [(crashAfter: 7, every: 3), (crashAfter: 12, every: 1), (crashAfter: 5, every: 2)])
     func aRecoveredProgramEmitsWhatAnUninterruptedRunEmits(crashAfter: Int, every: Int) async throws {
         let batches = 20
-        let reference = StreamingTestDriver(checkpointing: true, program: Self.program)
-        try await reference.start()
-        try push(reference, batches: batches)
-        try await reference.advance(batches: batches)
-        let expected = try results(reference)
-        await reference.stop()
-
+        let expected = try await uninterrupted(batches: batches)
         let driver = StreamingTestDriver(checkpointing: true, checkpointEvery: every, program: Self.program)
         try await driver.start()
         try push(driver, batches: batches)
