@@ -1,8 +1,9 @@
 import SpateKafka
 
 // The campaign events of this example. Its end-to-end benchmark (Benchmarks/EndToEnd/KafkaPostgresEndToEnd)
-// builds the same pipeline and compiles this very file through a symbolic link, so the two cannot drift apart
-// and the example's types need not be a library product.
+// builds the `--consumer-group` mode's pipeline (per-batch counts under `key(windowMs:)`) and compiles this very
+// file through a symbolic link, so the two cannot drift apart and the example's types need not be a library
+// product.
 
 /// One event, parsed from a record whose value is `<event time ms>,<campaign>,<user>`.
 struct CampaignEvent: Sendable {

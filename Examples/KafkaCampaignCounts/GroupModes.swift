@@ -16,6 +16,7 @@ import SpatePostgres
 ///
 ///     swift run KafkaCampaignCounts --topic campaign-events --scale-out /tmp/campaign-state   # up to 6 processes
 extension KafkaCampaignCounts {
+    /// Defines the consumer-group pipeline of `--scale-out` or `--consumer-group` on `ssc`.
     func groupCounts(_ ssc: StreamingContext) throws {
         let windowMs = Int64(windowSeconds) * 1000
         let scaleOut = self.scaleOut
