@@ -48,6 +48,8 @@ struct KafkaCampaignCounts: AsyncParsableCommand {
         guard delaySeconds >= 0 else { throw ValidationError("--delay-seconds must be zero or more") }
         guard batchMs > 0 else { throw ValidationError("--batch-ms must be positive") }
         guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be positive") }
+        // At start-up, before anything runs: the store's lookup blocks this thread for a moment.
+        if scaleOut == nil, !consumerGroup { try checkCheckpointIsThere() }
     }
 
     func run() async throws {
@@ -71,6 +73,21 @@ struct KafkaCampaignCounts: AsyncParsableCommand {
             }
         }
         try await ssc.awaitTermination()
+    }
+
+    /// Fails when the table's offsets are stored but the checkpoint directory holds no checkpoint
+    /// (`checkpoint-<ms>.spate`): the open windows' counts were in the checkpoint, so starting at the stored
+    /// offsets would lose them. (A process killed after its first batches were written and before its first
+    /// checkpoint leaves this.)
+    func checkCheckpointIsThere() throws {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: checkpoint)) ?? []
+        guard !files.contains(where: { $0.hasPrefix("checkpoint-") && $0.hasSuffix(".spate") }) else { return }
+        guard try PostgresOffsetStore(connection: postgres, table: table).offsets(group: group).isEmpty else {
+            throw ValidationError(
+                "table \(table) holds the offsets of group \(group) but \(checkpoint) holds no checkpoint: the open "
+                    + "windows' counts are gone. Pass the --checkpoint the table was written with, or drop the table "
+                    + "and its spate_offsets rows to count the topic again from the start")
+        }
     }
 
     /// The pipeline: Kafka -> event-time windows -> PostgreSQL, late events to `<topic>-late`.

@@ -49,8 +49,16 @@ import Testing
         }
         var random = SeededRandom(seed: 20261127)
         var kills = 0
+        let checkpoints = logs.appendingPathComponent("checkpoint")
         for run in 0..<12 {
             let p = try Pipeline.launch(arguments, log: logs.appendingPathComponent("run-\(run).log"))
+            // Not before the first checkpoint: rows written before it leave the program nothing to resume from
+            // (the example then refuses to start, saying so).
+            let first = ContinuousClock.now + .seconds(30)
+            while run == 0, ((try? FileManager.default.contentsOfDirectory(atPath: checkpoints.path)) ?? [])
+                .allSatisfy({ !$0.hasSuffix(".spate") }), ContinuousClock.now < first {
+                try await Task.sleep(for: .milliseconds(20))
+            }
             try await Task.sleep(for: .milliseconds(Int.random(in: 300...1500, using: &random)))
             #expect(p.isRunning, "run \(run) exited early: see \(logs.path)/run-\(run).log")
             await Pipeline.kill9(p)
