@@ -122,6 +122,7 @@ let package = Package(
             dependencies: [
                 "Spate", "SpateKafka", "SpatePostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Examples/KafkaCampaignCounts"),
         .testTarget(name: "ExactlyOnceTests", dependencies: ["SpateKafka", "SpatePostgres", "Spate"]),

@@ -37,6 +37,8 @@ final class DirectKafkaSource: StreamSource {
         var lossesToReport: [KafkaDataLoss] = []
         /// Batches whose stored ranges start earlier than their read ranges (a skip over lost offsets), by time.
         var storedRanges: [Int: [KafkaOffsetRange]] = [:]
+        /// Offsets a store (`.stored`) holds beyond a restored checkpoint's: cuts end there until reached.
+        var catchUp: [KafkaTopicPartition: Int64] = [:]
     }
 
     let brokers: String
@@ -183,11 +185,20 @@ final class DirectKafkaSource: StreamSource {
         let (restored, known) = state.withLock { ($0.restored, $0.next) }
         var next: [KafkaTopicPartition: Int64] = [:]
         var losses: [KafkaDataLoss] = []
+        var catchUp: [KafkaTopicPartition: Int64] = [:]
         do {
             if restored {
                 // A checkpoint's offsets that retention deleted meanwhile are found by the first cut.
                 let low = try consumer.offsets(partitions, latest: false, timeoutMs: timeoutMs)
                 for tp in partitions { next[tp] = known[tp] ?? low[tp] ?? 0 }
+                // A sink storing offsets may have written batches after the checkpoint: the first cuts end at the
+                // stored offsets, so the restored state takes those records again and the sink finds them written,
+                // instead of one batch straddling the stored offsets (a conflict, whose rewind would feed the
+                // state the same records twice).
+                if case let .stored(store) = options.startingOffsets {
+                    catchUp = try store.storedOffsets(group: groupID, partitions: partitions).kafkaOffsets
+                        .filter { tp, offset in offset > next[tp] ?? 0 }
+                }
             } else {
                 (next, losses) = try startingOffsets(partitions)
             }
@@ -200,6 +211,7 @@ final class DirectKafkaSource: StreamSource {
         state.withLock { s in
             s.partitions = partitions
             s.next = next
+            s.catchUp = catchUp
             for loss in losses { s.lostFrom[loss.partition] = loss.from }
             s.lossesToReport += losses
             s.started = true
@@ -207,7 +219,8 @@ final class DirectKafkaSource: StreamSource {
         for loss in losses { loss.report(logger, group: groupID) }
         logger.info("kafkaStream started", metadata: [
             "brokers": "\(brokers)", "group": "\(groupID)", "bound": "\(bound)",
-            "from": "\(partitions.map { "\($0)@\(next[$0]!)" }.joined(separator: " "))"])
+            "from": "\(partitions.map { "\($0)@\(next[$0]!)" }.joined(separator: " "))",
+            "catchingUpTo": "\(catchUp.map { "\($0.key)@\($0.value)" }.sorted().joined(separator: " "))"])
     }
 
     /// Leaves the consumer group (consumer-group mode), so the others take the partitions at once, closes the
@@ -241,10 +254,10 @@ final class DirectKafkaSource: StreamSource {
 
     private func cutNow(_ time: BatchTime, limit: Int?) -> SourceBatch<KafkaRecord, [KafkaOffsetRange]> {
         refreshAssignment()
-        let (partitions, next, skip) = state.withLock { s -> ([KafkaTopicPartition], [KafkaTopicPartition: Int64], Bool) in
+        let (partitions, next, skip, catchUp) = state.withLock { s in
             let skip = s.skipBatches > 0 || s.failed
             if s.skipBatches > 0 { s.skipBatches -= 1 }
-            return (s.partitions, s.next, skip)
+            return (s.partitions, s.next, skip, s.catchUp)
         }
         var ranges = partitions.map {
             KafkaOffsetRange(topic: $0.topic, partition: $0.partition, fromOffset: next[$0] ?? 0, untilOffset: next[$0] ?? 0)
@@ -264,7 +277,7 @@ final class DirectKafkaSource: StreamSource {
                         losses.append(loss)
                         ranges[i].fromOffset = low
                     }
-                    ranges[i].untilOffset = max(ranges[i].fromOffset, high)
+                    ranges[i].untilOffset = max(ranges[i].fromOffset, catchUp.isEmpty ? high : min(high, catchUp[tp] ?? 0))
                     lag.append(ranges[i].count)
                 }
                 brokerAnswered()
@@ -307,6 +320,7 @@ final class DirectKafkaSource: StreamSource {
                 if let from = s.lostFrom.removeValue(forKey: stored[i].topicPartition) { stored[i].fromOffset = from }
             }
             for r in ranges { s.next[r.topicPartition] = r.untilOffset }
+            s.catchUp = s.catchUp.filter { tp, offset in (s.next[tp] ?? 0) < offset }
             remember(&s, ranges, stored: stored, at: time)
         }
         prefetchSnapshots(ranges)

@@ -15,7 +15,9 @@ public enum KafkaStartingOffsets: Sendable {
     /// Offsets kept by a store, asked for every partition when the stream starts reading it (at `start()`, and
     /// in a consumer group whenever the partition is assigned to this process): the offsets a PostgreSQL sink
     /// stored with the results (`PostgresOffsetStore`), for exactly-once output. Partitions the store has no
-    /// offset for start at the earliest offset.
+    /// offset for start at the earliest offset. Recovered from a checkpoint, the stream starts at the checkpoint's
+    /// offsets and its first batches end at the stored ones, so state restored from the checkpoint takes again
+    /// exactly the records of the batches the sink wrote after it (and the sink skips them as written).
     case stored(any SourceOffsetStore)
 }
 

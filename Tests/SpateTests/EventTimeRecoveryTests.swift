@@ -49,16 +49,63 @@ private struct Reading: Codable, Sendable {
         try driver.input("others", of: (String, Int64).self).push(batches: others)
     }
 
-    @Test(arguments: [(crashAfter: 7, every: 3), (crashAfter: 12, every: 1), (crashAfter: 5, every: 2)])
-    func aRecoveredProgramEmitsWhatAnUninterruptedRunEmits(crashAfter: Int, every: Int) async throws {
-        let batches = 20
+    /// What an uninterrupted run of `batches` batches emits.
+    private func uninterrupted(batches: Int) async throws -> [String: [[String]]] {
         let reference = StreamingTestDriver(checkpointing: true, program: Self.program)
         try await reference.start()
         try push(reference, batches: batches)
         try await reference.advance(batches: batches)
         let expected = try results(reference)
         await reference.stop()
+        return expected
+    }
 
+    /// One run crashed at every batch boundary (a checkpoint after every batch), recovered each time.
+    @Test func crashedAfterEveryBatchItEmitsWhatAnUninterruptedRunEmits() async throws {
+        let batches = 14
+        let expected = try await uninterrupted(batches: batches)
+        let driver = StreamingTestDriver(checkpointing: true, checkpointEvery: 1, program: Self.program)
+        try await driver.start()
+        try push(driver, batches: batches)
+        var crashes = 0
+        while (driver.time?.milliseconds ?? 0) < Int64(batches) * 1000, crashes < 2 * batches {
+            try await driver.advance(batches: 1)
+            try await driver.crashAndRecover()
+            crashes += 1
+        }
+        let recovered = try results(driver)
+        await driver.stop()
+        #expect(crashes == batches)
+        for name in Self.outputs + ["watermarks"] {
+            #expect(recovered[name] == expected[name], "output \(name)")
+        }
+    }
+
+    /// A crash at each batch boundary in turn, with a checkpoint every other batch (so one batch runs again or
+    /// none): every crash point recovers to what an uninterrupted run emits.
+    @Test(arguments: 1..<12)
+    func aCrashAtAnyBatchBoundaryRecoversExactly(crashAfter: Int) async throws {
+        let batches = 12
+        let expected = try await uninterrupted(batches: batches)
+        let driver = StreamingTestDriver(checkpointing: true, checkpointEvery: 2, program: Self.program)
+        try await driver.start()
+        try push(driver, batches: batches)
+        try await driver.advance(batches: crashAfter)
+        try await driver.crashAndRecover()
+        let resumed = Int((driver.time?.milliseconds ?? 0) / 1000)
+        #expect(resumed == crashAfter - crashAfter % 2)
+        try await driver.advance(batches: batches - resumed)
+        let recovered = try results(driver)
+        await driver.stop()
+        for name in Self.outputs + ["watermarks"] {
+            #expect(recovered[name] == expected[name], "output \(name) after a crash after batch \(crashAfter)")
+        }
+    }
+
+    @Test(arguments: [(crashAfter: 7, every: 3), (crashAfter: 12, every: 1), (crashAfter: 5, every: 2)])
+    func aRecoveredProgramEmitsWhatAnUninterruptedRunEmits(crashAfter: Int, every: Int) async throws {
+        let batches = 20
+        let expected = try await uninterrupted(batches: batches)
         let driver = StreamingTestDriver(checkpointing: true, checkpointEvery: every, program: Self.program)
         try await driver.start()
         try push(driver, batches: batches)

@@ -388,8 +388,8 @@ struct KafkaPostgresEndToEnd: AsyncParsableCommand {
                 assignment: .allPartitions, deadLetterTopic: "\(topic)-dlq",
                 settings: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "1000"]))  // the example's defaults
         let columns = [TableColumn("campaign", .text), TableColumn("window_start", .integer), TableColumn("events", .integer)]
-        let events = kafka.decoded { try CampaignEvent.parse($0, windowMs: windowMs) }
-        let counts = events.map { ($0.key, 1) }.reduceByKey(+)
+        let events = kafka.decoded { try CampaignEvent.parse($0).key(windowMs: windowMs) }
+        let counts = events.map { ($0, 1) }.reduceByKey(+)
         guard sink == .postgres else {
             // Diagnostic (not in the example): the counts stay in the process.
             let clock = ContinuousClock()
