@@ -96,8 +96,11 @@ struct KafkaCampaignCounts: AsyncParsableCommand {
         let kafka = ssc.directKafkaStream(
             brokers: brokers, topics: [topic], groupID: group,
             options: KafkaStreamOptions(startingOffsets: .stored(store), deadLetterTopic: "\(topic)-dlq"))
-        let events = kafka.decoded { try CampaignEvent.parse($0) }
-        let timed = try events.withWatermark(eventTime: { $0.timeMs }, delay: .seconds(delaySeconds))
+        // A watermark per topic-partition (the minimum over the active ones): a lagging partition's events are
+        // never late because another ran ahead; one silent for 30 s of batch time stops holding windows open.
+        let timed = try kafka.decoded(
+            { try CampaignEvent.parse($0) }, eventTime: { $0.timeMs }, delay: .seconds(delaySeconds),
+            idleTimeout: .seconds(30))
         // .append (the default): a window is emitted once, final, in the batch after which the watermark passed it.
         let counts = try timed.countByKeyAndWindow(key: { $0.campaign }, length: .seconds(windowSeconds))
             .checkpoint(interval: .milliseconds(batchMs * checkpointEvery))
