@@ -103,7 +103,9 @@ let package = Package(
         .executableTarget(
             name: "KafkaWordCount", dependencies: ["Spate", "SpateKafka"], path: "Examples/KafkaWordCount"),
         // The table sinks' vocabulary (layouts, columns, values, write modes) and their SQL dialects; no C library.
-        .target(name: "SpateSQL", dependencies: ["Spate", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "SpateSQL", dependencies: [
+            "Spate", .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
+        ]),
         .testTarget(name: "SpateSQLTests", dependencies: ["SpateSQL", "Spate"]),
         // SQLite sink over sqlite-nio (bundles SQLite; no system library).
         .target(

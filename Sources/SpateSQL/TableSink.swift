@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import Spate
 
 /// What a table writer did with a batch.
@@ -33,7 +34,8 @@ package protocol TableWriter: Sendable {
 }
 
 /// A stream's output to a table: every record mapped to a row by `row`, each batch's rows handed to `writer`,
-/// which the context opens before the first batch and closes when it stops. A batch skipped as already
+/// which the context opens before the first batch and closes when it stops. Rows set aside in a dead-letter
+/// table are logged and counted in the `spate_rejected_rows_total{sink, table}` metric. A batch skipped as already
 /// claimed is logged at warning level (a second writer with the same sink id is otherwise invisible) and
 /// counted in the context's ``TableClaims``.
 struct TableSink<Element: Sendable, Writer: TableWriter>: BatchSink {
@@ -56,6 +58,8 @@ struct TableSink<Element: Sendable, Writer: TableWriter>: BatchSink {
         }
         let outcome = try await writer.write(rows, time: time)
         if case let .writtenSettingAside(rejected, table) = outcome {
+            Counter(label: "spate_rejected_rows_total", dimensions: [("sink", operation), ("table", table)])
+                .increment(by: rejected)
             logger.warning(
                 "rows refused by the database for their values were set aside in the dead-letter table; the stream goes on",
                 metadata: [
