@@ -60,6 +60,7 @@ extension DStream {
     ) -> EventTimeStream<T> {
         let state = KeyedState<Int, [Int: Int64]>(partitions: 1, empty: [:])
         let lateCounter = Counter(label: "spate_late_records_total")
+        let reported = WatermarkFigure()
         let node = state.stream("withWatermark", context: context, parents: [self], slideMs: slideMs) {
             [self] time, run, _ in
             let parent = try getOrCompute(time, run) ?? .empty
@@ -75,6 +76,7 @@ extension DStream {
             if let newest { state.withPartition(0) { $0[0] = newest } }
             let after = newest.map { EventTimeMath.subtract($0, delayMs) }
             for i in segments.indices { segments[i].watermark = after }
+            if let after { reported.record(after) }
             if late > 0 {
                 run.recordLate(late)
                 lateCounter.increment(by: late)
@@ -83,7 +85,7 @@ extension DStream {
         }
         state.checkpointed(
             in: context, operatorName: "withWatermark", kind: "withWatermark<Int64>", node: node.nodeName,
-            partitioner: HashPartitioner(partitions: 1))
+            partitioner: HashPartitioner(partitions: 1), watermark: reported)
         return EventTimeStream(segments: node)
     }
 }
