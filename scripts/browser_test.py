@@ -64,6 +64,33 @@ def check_values(charts, log_path):
     return n
 
 
+def check_event_time(driver, log_path):
+    """The event-time section: the watermark about a second behind the batch time, the late records of a
+    batch equal to its n gammas (stamped a minute early), the window operator's open windows."""
+    def read():
+        return driver.execute_script("""
+            function row(sel) { var r = document.querySelector('#event-time tr.' + sel); return r ? r.dataset : null; }
+            var w = row('watermark'), late = row('late-records'), open = row('event-time-state');
+            if (!w || !late || !open) return null;
+            return { stream: w.name, lag: Number(w.lag), lateTime: Number(late.batchTime), late: Number(late.last),
+                     operator: open.name, open: Number(open.last),
+                     polylines: document.querySelectorAll('#event-time .timeline polyline').length };
+        """)
+    first = wait_for("the event-time section", read)
+    figures = wait_for("a batch after the first in the event-time section",
+                       lambda: (lambda f: f if f and f["lateTime"] > first["lateTime"] else None)(read()), 15)
+    if figures["stream"] != "withWatermark#1" or not -10000 < figures["lag"] < 10000:
+        fail("the watermark row is wrong: %s" % figures)
+    n = produced(log_path, figures["lateTime"])
+    if figures["late"] != n:
+        fail("late records of batch %d: the page shows %s, the pipeline stamped %d gammas late"
+             % (figures["lateTime"], figures["late"], n))
+    if figures["operator"] != "words per 2 s" or figures["open"] < 1 or figures["polylines"] != 3:
+        fail("the open windows row or the timelines are missing: %s" % figures)
+    print("browser-test: event time: watermark lag %d ms, batch %d shows %d late records as produced, %d open windows"
+          % (figures["lag"], figures["lateTime"], n, figures["open"]))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", required=True)
@@ -111,6 +138,8 @@ def main():
         if "queueStream#1" not in page["graph"] or "queueStream#1" not in page["sources"]:
             fail("operator graph or input streams missing: %s" % page)
         print("browser-test: statistics, batches, input streams and operator graph (%d boxes) drawn" % len(page["graph"]))
+
+        check_event_time(driver, args.log)
 
         if args.screenshot:
             wait_for("ten completed batches for the screenshot",

@@ -28,6 +28,13 @@ let counts = words.map { ($0, 1) }.reduceByKey(+)
 counts.dashboard(.bar(title: "Words per batch", topK: 5))
 words.count().dashboard(.line(title: "Records per batch"))
 counts.dashboard(.table(title: "Word counts"))
+// Event time: each word is stamped with the wall clock when its batch is read, "gamma" a minute earlier, so
+// from the second batch on the n gammas of each batch are behind the 1 s watermark: the dashboard's late
+// records per batch must be n, its watermark about a second behind the batch time.
+let timed = try words.withWatermark(
+    eventTime: { word in Int64(Date().timeIntervalSince1970 * 1000) - (word == "gamma" ? 60_000 : 0) },
+    delay: .seconds(1))
+try timed.countByKeyAndWindow(key: { $0 }, length: .seconds(2)).named("words per 2 s").foreachBatch { _, _ in }
 counts.foreachBatch { batch, time in
     let n = batch.collect().first { $0.0 == "gamma" }?.1 ?? 0
     say("batch \(time.milliseconds) n=\(n)")

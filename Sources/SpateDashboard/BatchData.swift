@@ -28,6 +28,12 @@ struct BatchData: Codable, Sendable, Equatable {
     let invalidRecords: Int
     let recordErrors: [String]
     let outputOperations: [OutputOperation]
+    /// Records that arrived behind their stream's watermark.
+    let lateRecords: Int
+    /// Each event-time stream's watermark after the batch, in event-time milliseconds (absent: none).
+    let watermarks: [String: Int64]?
+    /// Each event-time operator's open windows, sessions or buffered records after the batch.
+    let eventTimeState: [String: Int]?
 
     init(_ info: BatchInfo) {
         batchTime = info.batchTime.milliseconds
@@ -49,6 +55,9 @@ struct BatchData: Codable, Sendable, Equatable {
         outputOperations = info.outputOperations.map {
             OutputOperation(id: $0.id, name: $0.name, durationMs: $0.durationMilliseconds)
         }
+        lateRecords = info.lateRecords
+        watermarks = info.watermarks.isEmpty ? nil : info.watermarks
+        eventTimeState = info.eventTimeState.isEmpty ? nil : info.eventTimeState
     }
 
     static func ms(_ d: Duration) -> Int {

@@ -23,6 +23,9 @@ final class DashboardMetrics: Sendable {
     private let checkpointDuration: Metrics.Timer
     private let lastCheckpoint: Metrics.Gauge
     private let droppedFrames: Metrics.Counter
+    private let lateRecords: Metrics.Counter
+    /// Each event-time stream's watermark and lag, each event-time operator's open windows or sessions.
+    private let eventTime: EventTimeGauges
     private let perSource = Mutex<[Int: Metrics.Counter]>([:])
     private let perOutput = Mutex<[String: Metrics.Counter]>([:])
 
@@ -49,6 +52,12 @@ final class DashboardMetrics: Sendable {
         checkpointDuration = Metrics.Timer(label: "spate_streaming_checkpoint_duration_seconds", factory: factory)
         lastCheckpoint = Metrics.Gauge(label: "spate_streaming_last_checkpoint_time_milliseconds", factory: factory)
         droppedFrames = Metrics.Counter(label: "spate_dashboard_dropped_frames_total", factory: factory)
+        lateRecords = Metrics.Counter(label: "spate_streaming_late_records_total", factory: factory)
+        eventTime = EventTimeGauges(
+            labels: .init(
+                watermark: "spate_streaming_watermark_milliseconds", lag: "spate_streaming_watermark_lag_milliseconds",
+                openEntries: "spate_streaming_event_time_state_entries"),
+            factory: factory)
     }
 
     /// Records a completed batch; `sourceNames` labels the per-source counters.
@@ -66,6 +75,8 @@ final class DashboardMetrics: Sendable {
         stateKeys.record(info.stateKeys.values.reduce(0, +))
         if let d = info.checkpointDuration { checkpointDuration.recordNanoseconds(Self.nanoseconds(d)) }
         if let t = info.lastCheckpointTime { lastCheckpoint.record(t.milliseconds) }
+        if info.lateRecords > 0 { lateRecords.increment(by: info.lateRecords) }
+        eventTime.record(info)
         for (id, n) in info.streamIdToNumRecords where n > 0 {
             let counter = perSource.withLock { counters in
                 if let c = counters[id] { return c }

@@ -46,6 +46,8 @@ enum SparkStreamingAPI {
         let failedRecords: Int
         /// Spate's addition: input records a source could not decode.
         let invalidRecords: Int
+        /// Spate's addition: records behind their stream's watermark, left out of the event-time operators.
+        let lateRecords: Int
 
         init(_ batch: BatchData, batchDuration: Int, totalOutputOps: Int) {
             batchId = batch.batchTime
@@ -64,6 +66,7 @@ enum SparkStreamingAPI {
             firstFailureReason = batch.recordErrors.first
             failedRecords = batch.failedRecords
             invalidRecords = batch.invalidRecords
+            lateRecords = batch.lateRecords
         }
     }
 

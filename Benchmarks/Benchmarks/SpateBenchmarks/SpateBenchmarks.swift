@@ -43,6 +43,13 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("w5-kmeans.user", configuration: workload) { try await W5KMeans.user($0) }
     Benchmark("w5-kmeans.fast", configuration: workload) { try await W5KMeans.fast($0) }
     Benchmark("w5-kmeans.hand", configuration: workload) { try W5KMeans.hand($0) }
+    // Event time (issue 13): tumbling windows and sessions, 5% of the events out of order by up to the delay.
+    Benchmark("event-time-count.engine", configuration: workload) { try await EventTimeWindows.engineCount($0) }
+    Benchmark("event-time-count.hand", configuration: workload) { try EventTimeWindows.handCount($0) }
+    Benchmark("event-time-reduce.engine", configuration: workload) { try await EventTimeWindows.engineReduce($0) }
+    Benchmark("event-time-reduce.hand", configuration: workload) { try EventTimeWindows.handReduce($0) }
+    Benchmark("event-time-sessions.engine", configuration: workload) { try await EventTimeSessions.engine($0) }
+    Benchmark("event-time-sessions.hand", configuration: workload) { try EventTimeSessions.hand($0) }
     Benchmark("narrow-chain.engine", configuration: workload) { try await NarrowChain.engine($0) }
     Benchmark("narrow-chain.batch", configuration: workload) { try await NarrowChain.batch($0) }
     Benchmark("narrow-chain.hand", configuration: workload) { try NarrowChain.hand($0) }

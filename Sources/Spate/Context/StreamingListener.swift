@@ -23,6 +23,16 @@ public struct BatchInfo: Sendable, CustomStringConvertible {
     /// Records that arrived behind their stream's watermark (`withWatermark`): left out of the event-time
     /// operators and handed to the stream's `late` stream instead.
     public internal(set) var lateRecords: Int = 0
+    /// The watermark after this batch, W(t+1) in milliseconds of event time, of each event-time stream
+    /// (`withWatermark`), keyed by the stream's name: its `named(_:)` name, else `withWatermark#n`, the name
+    /// `stateKeys` lists it under. A stream that has seen no record yet is absent. `batchTime` minus it is
+    /// how far event time lags behind the batches (meaningful when records carry wall-clock times).
+    public internal(set) var watermarks: [String: Int64] = [:]
+    /// The state size of each event-time operator after this batch, by operator name (as `stateKeys`): the
+    /// open windows of `countByKeyAndWindow`, `reduceByKeyAndWindow` and `combineByKeyAndWindow`, the open
+    /// sessions of `reduceByKeyAndSession`, the buffered records (both sides) of `intervalJoin`. It stays
+    /// bounded by what the watermark leaves open, however many records went through.
+    public internal(set) var eventTimeState: [String: Int] = [:]
     /// Input records a source dropped because they could not be decoded (such as lines that are not valid
     /// UTF-8); the batch went on without them.
     public internal(set) var invalidRecords: Int = 0
@@ -82,6 +92,7 @@ public struct BatchInfo: Sendable, CustomStringConvertible {
             + (failedRecords > 0 ? ", \(failedRecords) failed records" : "")
             + (invalidRecords > 0 ? ", \(invalidRecords) invalid input records" : "")
             + (lateRecords > 0 ? ", \(lateRecords) late records" : "")
+            + watermarks.sorted { $0.key < $1.key }.map { ", watermark \($0.key) \($0.value) ms" }.joined()
             + (rateLimit.map { ", rate limit \($0) records/s" } ?? "")
     }
 }

@@ -69,7 +69,10 @@ extension EventTimeStream {
                     + "\(other.timed.slideMs) ms): join streams of the batch interval")
         }
         let parents: [any GraphNode] = [timed, watermarks, other.timed, other.watermarks]
-        return eventStateStream("intervalJoin", kind: kind, context: context, parents: parents, partitions: partitions) {
+        return eventStateStream(
+            "intervalJoin", kind: kind, context: context, parents: parents, partitions: partitions,
+            openEntries: { $0.values.reduce(0) { $0 + $1.left.count + $1.right.count } }
+        ) {
             [self] time, run, state, partitioner, earliest in
             let left = try timed.getOrCompute(time, run) ?? .empty
             let right = try other.timed.getOrCompute(time, run) ?? .empty

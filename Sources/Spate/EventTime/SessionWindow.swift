@@ -27,7 +27,8 @@ extension EventTimeStream {
         }
         let gapMs = EventTimeMath.milliseconds(gap)
         return stateStream(
-            "reduceByKeyAndSession", kind: "reduceByKeyAndSession<\(K.self), \(V.self)>", partitions: partitions
+            "reduceByKeyAndSession", kind: "reduceByKeyAndSession<\(K.self), \(V.self)>", partitions: partitions,
+            openEntries: { $0.values.reduce(0) { $0 + $1.count } }
         ) { records, watermark, run, state, partitioner, earliest in
             let pairs = records.narrow { (x: Timed<T>, _: BatchRun, sink: ((K, Timed<V>)) -> Void) in
                 sink((key(x.record), Timed(time: x.time, record: value(x.record))))

@@ -27,6 +27,8 @@ final class WatermarkCheckpoint: CheckpointedOperator {
     var checkpointName: String { node.name ?? defaultName }
     var isCodable: Bool { true }
     var keyCount: Int { state.withPartition(0) { $0.partitions.count } }
+    /// The watermark in force for the next batch (also right after a recovery, from the checkpoint).
+    var watermark: Int64? { state.withPartition(0) { $0.watermark } }
 
     func snapshot() -> @Sendable () throws -> OperatorCheckpoint {
         let clock = state.withPartition(0) { $0 }

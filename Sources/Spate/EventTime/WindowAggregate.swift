@@ -81,7 +81,9 @@ extension EventTimeStream {
         length: Duration, slide: Duration?, emit: OutputMode, partitions: Int?
     ) throws -> DStream<(Windowed<K>, C)> {
         let spec = try EventWindowSpec(operation: name, length: length, slide: slide)
-        return stateStream(name, kind: "\(name)<\(K.self), \(C.self)>", partitions: partitions) {
+        return stateStream(
+            name, kind: "\(name)<\(K.self), \(C.self)>", partitions: partitions, openEntries: { $0.count }
+        ) {
             records, watermark, run, state, partitioner, earliest in
             let pairs = records.narrow { (x: Timed<T>, _: BatchRun, sink: ((Windowed<K>, V)) -> Void) in
                 let k = key(x.record), v = value(x.record)

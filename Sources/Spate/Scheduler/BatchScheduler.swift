@@ -32,6 +32,7 @@ final class BatchScheduler: Sendable {
     private let expiredKeys = Counter(label: "spate_state_keys_expired_total")
     private let processingTimer = Metrics.Timer(label: "spate_batch_processing_seconds")
     private let schedulingTimer = Metrics.Timer(label: "spate_batch_scheduling_delay_seconds")
+    private let eventTimeGauges = EventTimeGauges()
 
     /// A scheduler for the started `graph`; `recoveredFromMs` is the time of the checkpoint recovered from,
     /// after which generation resumes (otherwise the graph's zero time).
@@ -80,6 +81,8 @@ final class BatchScheduler: Sendable {
             info.stateKeys[op.checkpointName] = op.keyCount
             let expired = op.takeExpiredKeys()
             if expired > 0 { info.expiredStateKeys[op.checkpointName] = expired }
+            if let w = op.watermark { info.watermarks[op.checkpointName] = w }
+            if let n = op.openEventTimeEntries { info.eventTimeState[op.checkpointName] = n }
         }
         if let checkpointer {
             let interval = graph.batchIntervalMs
@@ -110,6 +113,7 @@ final class BatchScheduler: Sendable {
         batchesDone.increment()
         let expired = info.expiredStateKeys.values.reduce(0, +)
         if expired > 0 { expiredKeys.increment(by: expired) }
+        eventTimeGauges.record(info)
         if let d = info.processingDelay { processingTimer.recordMilliseconds(d.wholeMilliseconds) }
         if let d = info.schedulingDelay { schedulingTimer.recordMilliseconds(d.wholeMilliseconds) }
     }

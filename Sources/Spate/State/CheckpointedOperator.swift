@@ -17,11 +17,21 @@ protocol CheckpointedOperator: AnyObject, Sendable {
     var keyCount: Int { get }
     /// How many keys expired (a timeout, a time to live, a window's filter) since the last call.
     func takeExpiredKeys() -> Int
+    /// The watermark after the last batch, for a `withWatermark` node (nil for other operators, and before
+    /// the stream's first record).
+    var watermark: Int64? { get }
+    /// The open windows, open sessions or buffered records an event-time operator holds now (nil for other
+    /// operators).
+    var openEventTimeEntries: Int? { get }
 }
 
 extension CheckpointedOperator {
     /// No keys expire by default.
     func takeExpiredKeys() -> Int { 0 }
+    /// No watermark by default.
+    var watermark: Int64? { nil }
+    /// Not an event-time operator by default.
+    var openEventTimeEntries: Int? { nil }
 }
 
 /// The checkpoint participant of a hash-scoped `KeyedState` of `[K: E]` tables: its state is a set of
@@ -33,13 +43,18 @@ final class KeyedStateCheckpoint<K: Hashable & Sendable, E: Sendable>: Checkpoin
     private let node: NodeName
     private let state: KeyedState<Int, [K: E]>
     private let partitioner: HashPartitioner
+    private let openEntries: (@Sendable ([K: E]) -> Int)?
 
-    init(kind: String, defaultName: String, node: NodeName, state: KeyedState<Int, [K: E]>, partitioner: HashPartitioner) {
+    init(
+        kind: String, defaultName: String, node: NodeName, state: KeyedState<Int, [K: E]>, partitioner: HashPartitioner,
+        openEntries: (@Sendable ([K: E]) -> Int)? = nil
+    ) {
         self.kind = kind
         self.defaultName = defaultName
         self.node = node
         self.state = state
         self.partitioner = partitioner
+        self.openEntries = openEntries
     }
 
     private func capture() -> (lastMs: Int?, entries: [[K: E]]) { (state.progress.lastAppliedMs, state.tables()) }
@@ -56,6 +71,8 @@ final class KeyedStateCheckpoint<K: Hashable & Sendable, E: Sendable>: Checkpoin
     var keyCount: Int { capture().entries.reduce(0) { $0 + $1.count } }
 
     func takeExpiredKeys() -> Int { state.takeExpired() }
+
+    var openEventTimeEntries: Int? { openEntries.map { size in state.tables().reduce(0) { $0 + size($1) } } }
 
     func snapshot() -> @Sendable () throws -> OperatorCheckpoint {
         let (lastMs, parts) = capture()

@@ -57,12 +57,17 @@ extension KeyedState {
 extension KeyedState where Scope == Int {
     /// Registers the state with the context's checkpoints as `(key, entry)` pairs and the last applied time,
     /// under `node`'s name (or `<operatorName>#<n>`); `kind` names the operator and its types, so that a
-    /// checkpoint of another operator under the same name is refused.
+    /// checkpoint of another operator under the same name is refused. An event-time operator also hands the
+    /// size its batches report under that name: `openEntries` (the open windows, sessions or buffered records
+    /// of one partition's table).
     func checkpointed<K: Hashable & Sendable, E: Sendable>(
-        in context: StreamingContext, operatorName: String, kind: String, node: NodeName, partitioner: HashPartitioner
+        in context: StreamingContext, operatorName: String, kind: String, node: NodeName, partitioner: HashPartitioner,
+        openEntries: (@Sendable ([K: E]) -> Int)? = nil
     ) where Table == [K: E] {
         context.addCheckpointed(operatorName: operatorName) { defaultName in
-            KeyedStateCheckpoint(kind: kind, defaultName: defaultName, node: node, state: self, partitioner: partitioner)
+            KeyedStateCheckpoint(
+                kind: kind, defaultName: defaultName, node: node, state: self, partitioner: partitioner,
+                openEntries: openEntries)
         }
     }
 }

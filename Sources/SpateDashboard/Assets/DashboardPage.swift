@@ -51,6 +51,8 @@ enum DashboardPage {
     <div id="charts" class="cards"><p class="empty">No result charts yet: add <code>dstream.dashboard(.bar(title: "..."))</code>.</p></div>
     <h2>Streaming statistics</h2>
     <table id="stats"><thead><tr><th>Metric</th><th>Timeline</th><th>Histogram</th></tr></thead><tbody></tbody></table>
+    <h2>Event time</h2>
+    <table id="event-time"><thead><tr><th>Figure</th><th>Last batch</th><th>Timeline (watermark: lag behind the batch time)</th></tr></thead><tbody></tbody></table>
     <h2>Input streams</h2>
     <table id="sources"><thead><tr><th>Input stream</th><th>Records (last batch)</th><th>Rate (last batch)</th><th>Avg rate</th><th>Details (last batch)</th></tr></thead><tbody></tbody></table>
     <h2>Operator graph</h2>

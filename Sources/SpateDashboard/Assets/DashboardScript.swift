@@ -95,7 +95,7 @@ enum DashboardScript {
         var summary = 'Batches of ' + ms(S.intervalMs) + ', ' + S.totalCompleted + ' completed, ' +
           S.totalRecords + ' records processed' + (S.startTime ? ', dashboard up since ' + new Date(S.startTime).toLocaleString('en-GB') : '') + '.';
         document.getElementById('summary').textContent = summary;
-        renderCharts(); renderStats(); renderSources(); renderGraph(); renderBatches();
+        renderCharts(); renderStats(); renderEventTime(); renderSources(); renderGraph(); renderBatches();
       }
 
       function renderCharts() {
@@ -172,13 +172,14 @@ enum DashboardScript {
         var t0 = Math.min.apply(null, all.map(function (p) { return p[0]; }));
         var t1 = Math.max.apply(null, all.map(function (p) { return p[0]; }));
         var vmax = Math.max.apply(null, all.map(function (p) { return p[1]; }));
-        if (!(vmax > 0)) vmax = 1;
+        var vmin = Math.min(0, Math.min.apply(null, all.map(function (p) { return p[1]; })));
+        if (!(vmax > vmin)) vmax = vmin + 1;
         var x = function (t) { return pad.l + (t1 === t0 ? (width - pad.l - pad.r) : (t - t0) / (t1 - t0) * (width - pad.l - pad.r)); };
-        var y = function (v) { return height - pad.b - v / vmax * (height - pad.t - pad.b); };
+        var y = function (v) { return height - pad.b - (v - vmin) / (vmax - vmin) * (height - pad.t - pad.b); };
         svg.appendChild(sv('line', { x1: pad.l, y1: height - pad.b, x2: width - pad.r, y2: height - pad.b, stroke: '#d0d7de' }));
         svg.appendChild(sv('line', { x1: pad.l, y1: pad.t, x2: pad.l, y2: height - pad.b, stroke: '#d0d7de' }));
         svg.appendChild(sv('text', { x: pad.l - 4, y: pad.t + 8, 'text-anchor': 'end', 'class': 'axis' }, fmt(vmax)));
-        svg.appendChild(sv('text', { x: pad.l - 4, y: height - pad.b, 'text-anchor': 'end', 'class': 'axis' }, fmt(0)));
+        svg.appendChild(sv('text', { x: pad.l - 4, y: height - pad.b, 'text-anchor': 'end', 'class': 'axis' }, fmt(vmin)));
         svg.appendChild(sv('text', { x: pad.l, y: height - 4, 'class': 'axis' }, time(t0)));
         svg.appendChild(sv('text', { x: width - pad.r, y: height - 4, 'text-anchor': 'end', 'class': 'axis' }, time(t1)));
         series.forEach(function (s, i) {
@@ -231,6 +232,44 @@ enum DashboardScript {
           var hg = el('td'); hg.appendChild(histogram(vals, 260, 110, m.fmt)); tr.appendChild(hg);
           body.appendChild(tr);
         });
+      }
+
+      // Per event-time stream its watermark and lag behind the batch time; late records per batch; per
+      // event-time operator its open windows, sessions or buffered records.
+      function renderEventTime() {
+        var rows = [], series = function (field) {
+          var out = {};
+          S.completed.forEach(function (b) {
+            Object.keys(b[field] || {}).forEach(function (k) { (out[k] = out[k] || []).push([b.batchTime, b[field][k]]); });
+          });
+          return out;
+        };
+        var marks = series('watermarks'), state = series('eventTimeState');
+        Object.keys(marks).sort().forEach(function (n) {
+          var pts = marks[n], last = pts[pts.length - 1], lag = last[0] - last[1];
+          rows.push({ cls: 'watermark', key: n, name: 'Watermark of ' + n, last: last[1], lag: lag,
+            text: time(last[1]) + ', lag ' + ms(lag), pts: pts.map(function (p) { return [p[0], p[0] - p[1]]; }), fmt: ms });
+        });
+        var late = S.completed.map(function (b) { return [b.batchTime, b.lateRecords || 0]; });
+        if (rows.length || late.some(function (p) { return p[1] > 0; })) {
+          var lastLate = late.length ? late[late.length - 1][1] : 0;
+          rows.push({ cls: 'late-records', key: '', name: 'Late records per batch', last: lastLate, text: num(lastLate), pts: late, fmt: num });
+        }
+        Object.keys(state).sort().forEach(function (n) {
+          var pts = state[n], last = pts[pts.length - 1][1];
+          rows.push({ cls: 'event-time-state', key: n, name: 'Open state of ' + n, last: last, text: num(last), pts: pts, fmt: num });
+        });
+        var body = document.querySelector('#event-time tbody');
+        body.textContent = '';
+        rows.forEach(function (r) {
+          var tr = el('tr', { 'class': r.cls, 'data-name': r.key, 'data-last': r.last, 'data-lag': r.lag === undefined ? '' : r.lag,
+            'data-batch-time': r.pts[r.pts.length - 1][0] });
+          tr.appendChild(el('td', { 'class': 'stat-name' }, r.name));
+          tr.appendChild(el('td', { 'class': 'num' }, r.text));
+          var tl = el('td'); tl.appendChild(timeline([{ name: r.name, pts: r.pts }], 520, 90, r.fmt)); tr.appendChild(tl);
+          body.appendChild(tr);
+        });
+        if (!rows.length) { var tr = el('tr'); tr.appendChild(el('td', { colspan: 3, 'class': 'empty' }, 'no event-time streams (withWatermark)')); body.appendChild(tr); }
       }
 
       function renderSources() {
