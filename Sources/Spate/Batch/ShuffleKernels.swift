@@ -16,12 +16,19 @@ enum ShuffleKernels {
     ) -> [[K: C]] {
         let P = partitioner.partitions
         // Phase 1: one dictionary per input partition, then split by key hash (once per distinct key). String
-        // keys are counted under `FastStringKey` (hashed with `KeyHash`, compared with String's `==`).
+        // keys are counted under `FastStringKey` (hashed with `KeyHash`, compared with String's `==`), Int keys
+        // under `FastIntKey` (a multiply-mix instead of SipHash).
         let pieces: [[[K: C]]] = Parallel.map(stage.count) { p in
             if K.self == String.self {
                 return combineLocally(stage, p, batch, partitioner: partitioner,
                                       wrap: { FastStringKey(unsafeBitCast($0, to: String.self)) },
                                       unwrap: { unsafeBitCast($0.string, to: K.self) },
+                                      createCombiner: createCombiner, mergeValue: mergeValue)
+            }
+            if K.self == Int.self {
+                return combineLocally(stage, p, batch, partitioner: partitioner,
+                                      wrap: { FastIntKey(unsafeBitCast($0, to: Int.self)) },
+                                      unwrap: { unsafeBitCast($0.value, to: K.self) },
                                       createCombiner: createCombiner, mergeValue: mergeValue)
             }
             return combineLocally(stage, p, batch, partitioner: partitioner, wrap: { $0 }, unwrap: { $0 },
