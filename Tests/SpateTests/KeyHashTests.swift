@@ -14,7 +14,7 @@ import Testing
         for (a, b) in pairs {
             #expect(a == b)
             #expect(KeyHash.of(a) == KeyHash.of(b), "\(a.unicodeScalars.map(\.value)) vs \(b.unicodeScalars.map(\.value))")
-            #expect(FastStringKey(a)._rawHashValue(seed: 42) == FastStringKey(b)._rawHashValue(seed: 42))
+            #expect(KernelKey(a)._rawHashValue(seed: 42) == KernelKey(b)._rawHashValue(seed: 42))
         }
         #expect(KeyHash.of("view") != KeyHash.of("click"))
         #expect(KeyHash.of("w1") != KeyHash.of("w1 "))
@@ -69,7 +69,7 @@ import Testing
         let keys = [Int.min, -1, 0, 1, 2, 1 << 32, Int.max] + (0..<10_000).map { $0 * 4096 }
         #expect(Set(keys.map { KeyHash.int($0, seed: 0) }).count == Set(keys).count)
         #expect(keys.filter { KeyHash.int($0, seed: 1) == KeyHash.int($0, seed: 2) }.isEmpty)
-        #expect(keys.allSatisfy { FastIntKey($0)._rawHashValue(seed: 7) == KeyHash.int($0, seed: 7) })
+        #expect(keys.allSatisfy { KernelKey($0)._rawHashValue(seed: 7) == KeyHash.int($0, seed: 7) })
         #expect(keys.allSatisfy { KeyHash.of($0) == KeyHash.int($0, seed: 0) })
         // Keys that differ only in high bits (multiples of 4,096 above) still fill every partition evenly.
         let partitioner = HashPartitioner(partitions: 4)

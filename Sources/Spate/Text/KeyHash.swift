@@ -16,6 +16,14 @@ enum KeyHash {
         return key.hashValue
     }
 
+    /// The key's hash under a table's `seed`: `seeded(key, seed: 0) == of(key)`.
+    @inlinable @inline(__always)
+    static func seeded<K: Hashable>(_ key: K, seed: Int) -> Int {
+        if K.self == String.self { return string(unsafeBitCast(key, to: String.self), seed: seed) }
+        if K.self == Int.self { return int(unsafeBitCast(key, to: Int.self), seed: seed) }
+        return key._rawHashValue(seed: seed)
+    }
+
     /// The hash of the integer `v` under `seed`: two wyhash-style multiply-folds keyed with the process's
     /// random seed (a few cycles, against SipHash's dozens for `Int.hashValue`). The key enters the first
     /// factor and the secret both, so neither chosen keys nor a chosen table seed can collide keys without
@@ -92,32 +100,18 @@ enum KeyHash {
     }
 }
 
-/// A `String` key hashed with `KeyHash` and compared with String's `==`: the key type of the kernels' own
-/// tables when the stream's keys are Strings.
+/// A key of the combine kernel's own tables, hashed with `KeyHash` under the table's seed (`String` and `Int`
+/// keys take its fast hashes instead of SipHash) and compared with the key's own `==` (so String keys keep
+/// String's canonical equivalence).
 @usableFromInline
-struct FastStringKey: Hashable, Sendable {
-    @usableFromInline let string: String
+struct KernelKey<Key: Hashable & Sendable>: Hashable, Sendable {
+    @usableFromInline let key: Key
 
-    @inlinable init(_ string: String) { self.string = string }
+    @inlinable init(_ key: Key) { self.key = key }
 
-    @inlinable static func == (lhs: FastStringKey, rhs: FastStringKey) -> Bool { lhs.string == rhs.string }
+    @inlinable static func == (lhs: KernelKey, rhs: KernelKey) -> Bool { lhs.key == rhs.key }
 
-    @inlinable func hash(into hasher: inout Hasher) { hasher.combine(KeyHash.string(string, seed: 0)) }
+    @inlinable func hash(into hasher: inout Hasher) { hasher.combine(KeyHash.of(key)) }
 
-    @inlinable func _rawHashValue(seed: Int) -> Int { KeyHash.string(string, seed: seed) }
-}
-
-/// An `Int` key hashed with `KeyHash.int` (compared as the integer): the key type of the combine kernel's own
-/// tables when the stream's keys are `Int`s, so a lookup costs a multiply-mix instead of SipHash.
-@usableFromInline
-struct FastIntKey: Hashable, Sendable {
-    @usableFromInline let value: Int
-
-    @inlinable init(_ value: Int) { self.value = value }
-
-    @inlinable static func == (lhs: FastIntKey, rhs: FastIntKey) -> Bool { lhs.value == rhs.value }
-
-    @inlinable func hash(into hasher: inout Hasher) { hasher.combine(KeyHash.int(value, seed: 0)) }
-
-    @inlinable func _rawHashValue(seed: Int) -> Int { KeyHash.int(value, seed: seed) }
+    @inlinable func _rawHashValue(seed: Int) -> Int { KeyHash.seeded(key, seed: seed) }
 }
