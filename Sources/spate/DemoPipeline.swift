@@ -7,34 +7,32 @@ enum DemoPipeline {
     static let campaigns = 12
     static let kinds = ["view", "view", "view", "click", "view", "purchase", "view", "click"]
 
-    /// A CSV click event `ts,user,campaign,kind,value` derived deterministically from a sequence number.
-    static func event(_ n: Int) -> String {
-        var bytes: [UInt8] = []
-        appendEvent(n, to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
+    /// The fields of the CSV click event `ts,user,campaign,kind,value` with sequence number `n` (its `ts`),
+    /// derived deterministically from `n`; `kind` indexes `kinds`.
+    static func fields(_ n: Int) -> (user: Int, campaign: Int, kind: Int, value: Int) {
+        var h = UInt64(truncatingIfNeeded: n) &* 0x9E37_79B9_7F4A_7C15
+        h ^= h >> 29
+        // A skewed campaign choice so the bar chart has a shape.
+        let campaign = Int((h >> 20) % UInt64(campaigns * campaigns)).squareRootFloor % campaigns
+        return (Int(h % 100_000), campaign, Int((h >> 40) % UInt64(kinds.count)), Int((h >> 8) % 100))
     }
 
     /// The kinds' and fields' bytes, so an event is written without a String.
     static let kindBytes: [[UInt8]] = kinds.map { Array($0.utf8) }
     static let userPrefix = Array(",user-".utf8), campaignPrefix = Array(",campaign-".utf8)
 
-    /// Appends event `n` (`event(_:)`'s text) to `bytes`, building no String.
+    /// Appends event `n`'s CSV text to `bytes`, building no String.
     static func appendEvent(_ n: Int, to bytes: inout [UInt8]) {
-        var h = UInt64(truncatingIfNeeded: n) &* 0x9E37_79B9_7F4A_7C15
-        h ^= h >> 29
-        let user = Int(h % 100_000)
-        // A skewed campaign choice so the bar chart has a shape.
-        let campaign = Int((h >> 20) % UInt64(campaigns * campaigns)).squareRootFloor % campaigns
-        let kind = kindBytes[Int((h >> 40) % UInt64(kinds.count))]
+        let f = fields(n)
         appendDecimal(n, to: &bytes)
         bytes.append(contentsOf: userPrefix)
-        appendDecimal(user, to: &bytes)
+        appendDecimal(f.user, to: &bytes)
         bytes.append(contentsOf: campaignPrefix)
-        appendDecimal(campaign, to: &bytes)
+        appendDecimal(f.campaign, to: &bytes)
         bytes.append(UInt8(ascii: ","))
-        bytes.append(contentsOf: kind)
+        bytes.append(contentsOf: kindBytes[f.kind])
         bytes.append(UInt8(ascii: ","))
-        appendDecimal(Int((h >> 8) % 100), to: &bytes)
+        appendDecimal(f.value, to: &bytes)
     }
 
     /// Appends the decimal digits of `value` (>= 0).
@@ -99,10 +97,10 @@ enum DemoPipeline {
     static func clusters(_ ssc: StreamingContext, rate: Int) throws -> DStream<String> {
         let kmeans = try StreamingKMeans(
             k: 3, halfLife: 5, timeUnit: .batches, initialCenters: .random(dimension: 2, weight: 0, seed: 7))
+        // The event's fields straight from its number: no CSV text to build and parse again.
         let points = ssc.rateStream(recordsPerSecond: max(1, rate / 20)).map { n -> Vector in
-            let fields = event(n).split(separator: ",")
-            let user = Int(fields[1].dropFirst("user-".count)) ?? 0
-            return Vector([Double(fields[4]) ?? 0, Double(user % 100)])
+            let f = fields(n)
+            return Vector([Double(f.value), Double(f.user % 100)])
         }
         kmeans.trainOn(points)
         // Runs after trainOn's output in each batch, so it shows the centres that batch produced.

@@ -30,6 +30,8 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("w1-wordcount.user", configuration: workload) { try await W1WordCount.user($0) }
     Benchmark("w1-wordcount.fast", configuration: workload) { try await W1WordCount.fast($0) }
     Benchmark("w1-wordcount.hand", configuration: workload) { try W1WordCount.hand($0) }
+    Benchmark("w1-wordcount.keys-keyhash", configuration: workload) { try await W1WordCount.keysKeyHash($0) }
+    Benchmark("w1-wordcount.keys-swifthash", configuration: workload) { try await W1WordCount.keysSwiftHash($0) }
     Benchmark("w2-windowed.user", configuration: workload) { try await W2WindowedCounts.user($0) }
     Benchmark("w2-windowed.fast", configuration: workload) { try await W2WindowedCounts.fast($0) }
     Benchmark("w2-windowed.hand", configuration: workload) { try W2WindowedCounts.hand($0) }

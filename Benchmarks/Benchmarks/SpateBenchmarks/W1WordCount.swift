@@ -51,6 +51,36 @@ enum W1WordCount {
         try await runEngine(benchmark, name, ssc, records: records, checksum: sum, expected: expected)
     }
 
+    /// W1's words as Strings, split up front: the `keys-*` forms time only the shuffle kernel's String keys.
+    static let words: [[String]] = strings.map { batch in batch.flatMap { $0.split(separator: " ").map(String.init) } }
+
+    /// reduceByKey over String keys as the kernel runs them: hashed with `KeyHash` (a seeded multiply-mix
+    /// over the UTF-8 bytes), compared with String's `==`.
+    static func keysKeyHash(_ benchmark: Benchmark) async throws {
+        let ssc = benchmarkContext()
+        let sum = Checksum()
+        ssc.queueStream(Workload.runBatches.map { words[Workload.cycled($0)] })
+            .map { ($0, 1) }
+            .reduceByKey(+)
+            .foreachBatch { batch, _ in sum.add(batchChecksum(batch.partitions.joined().lazy.map { $0.1 })) }
+        try await runEngine(benchmark, name, ssc, records: records, checksum: sum, expected: expected)
+    }
+
+    /// A String key the kernel does not recognise: hashed and compared by Swift's own String `Hashable`
+    /// (SipHash over the normalized scalars), the same work otherwise.
+    struct SwiftHashed: Hashable, Sendable { let string: String }
+
+    /// reduceByKey over the same words with Swift's own String hashing: `keysKeyHash`'s baseline.
+    static func keysSwiftHash(_ benchmark: Benchmark) async throws {
+        let ssc = benchmarkContext()
+        let sum = Checksum()
+        ssc.queueStream(Workload.runBatches.map { words[Workload.cycled($0)] })
+            .map { (SwiftHashed(string: $0), 1) }
+            .reduceByKey(+)
+            .foreachBatch { batch, _ in sum.add(batchChecksum(batch.partitions.joined().lazy.map { $0.1 })) }
+        try await runEngine(benchmark, name, ssc, records: records, checksum: sum, expected: expected)
+    }
+
     /// The hand loop: each core scans half of the bytes into its own flat byte-keyed table (hash, offset,
     /// length, count), the second table merges into the first.
     static func hand(_ benchmark: Benchmark) throws {

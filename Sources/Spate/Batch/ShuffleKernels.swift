@@ -16,12 +16,12 @@ enum ShuffleKernels {
     ) -> [[K: C]] {
         let P = partitioner.partitions
         // Phase 1: one dictionary per input partition, then split by key hash (once per distinct key). String
-        // keys are counted under `FastStringKey` (hashed with `KeyHash`, compared with String's `==`).
+        // and Int keys are counted under `KernelKey` (hashed with `KeyHash`'s fast hashes instead of SipHash,
+        // compared with the key's own `==`).
         let pieces: [[[K: C]]] = Parallel.map(stage.count) { p in
-            if K.self == String.self {
+            if K.self == String.self || K.self == Int.self {
                 return combineLocally(stage, p, batch, partitioner: partitioner,
-                                      wrap: { FastStringKey(unsafeBitCast($0, to: String.self)) },
-                                      unwrap: { unsafeBitCast($0.string, to: K.self) },
+                                      wrap: { KernelKey($0) }, unwrap: { $0.key },
                                       createCombiner: createCombiner, mergeValue: mergeValue)
             }
             return combineLocally(stage, p, batch, partitioner: partitioner, wrap: { $0 }, unwrap: { $0 },

@@ -33,17 +33,31 @@ extension DStream {
 
     /// Transforms each partition of each batch as a whole. If `transform` throws, the partition's records are
     /// dropped and counted as failed.
+    @inlinable
     public func mapPartitions<U: Sendable>(_ transform: @escaping @Sendable ([T]) throws -> [U]) -> DStream<U> {
-        derive("mapPartitions") { s, _, _ in
-            Stage<U>(count: s.count) { p, run, sink in
-                // Over arrays (a source, a cached batch) this is the partition itself, not a copy.
-                let part = s.collect(p, run)
-                do {
-                    for y in try transform(part) { sink(y) }
-                } catch {
-                    for _ in part { run.recordFailed(error, in: "mapPartitions") }
-                }
-            }
+        // Compiled for the caller's types: the outputs reach the next operator with no generic copy, and
+        // collecting a partition is `transform`'s own array.
+        deriveStage("mapPartitions") { s, _, _ in
+            Stage<U>(count: s.count, run: { p, run, sink in
+                for y in DStream.transformPartition(s, p, run, transform) { sink(y) }
+            }, collect: { p, run in
+                DStream.transformPartition(s, p, run, transform)
+            })
+        }
+    }
+
+    /// `transform` over partition `p` of `s` (over arrays: the partition itself, not a copy); if it throws,
+    /// the partition's records are counted as failed and nothing comes out.
+    @inlinable
+    static func transformPartition<U>(
+        _ s: Stage<T>, _ p: Int, _ run: BatchRun, _ transform: ([T]) throws -> [U]
+    ) -> [U] {
+        let part = s.collect(p, run)
+        do {
+            return try transform(part)
+        } catch {
+            for _ in part { run.recordFailed(error, in: "mapPartitions") }
+            return []
         }
     }
 }

@@ -92,11 +92,31 @@ extension DStream {
     /// - Complexity: each batch is reduced by key once (O(records)); each slide costs O(distinct keys of the
     ///   batches entering and leaving the window), in parallel over `partitions`, plus O(keys in the window)
     ///   to hand out the result. The first window, or one asked for after a gap, is reduced from its batches.
+    @inlinable
     public func reduceByKeyAndWindow<K: Hashable & Sendable, V: Sendable>(
         _ combine: @escaping @Sendable (V, V) -> V,
         inverse: @escaping @Sendable (V, V) -> V,
         length: Duration, slide: Duration? = nil, partitions: Int? = nil,
         filter: (@Sendable ((K, V)) -> Bool)? = nil
+    ) throws -> DStream<(K, V)> where T == (K, V) {
+        // Every record crosses the per-batch reduction: it is built here, compiled for the caller's key and
+        // value types (in the generic window code each record would go through value witnesses). The
+        // window's own slide costs only distinct keys per batch and stays generic.
+        try reducedWindow(combine, inverse: inverse, length: length, slide: slide, partitions: partitions,
+                          filter: filter) { partitioner in
+            reduceByKey(combine, partitions: partitioner.partitions)
+        }
+    }
+
+    /// `reduceByKeyAndWindow(_:inverse:...)` over the per-batch reductions `reduce` builds for the window's
+    /// partitioner (called once, after the window is validated).
+    @usableFromInline
+    func reducedWindow<K: Hashable & Sendable, V: Sendable>(
+        _ combine: @escaping @Sendable (V, V) -> V,
+        inverse: @escaping @Sendable (V, V) -> V,
+        length: Duration, slide: Duration?, partitions: Int?,
+        filter: (@Sendable ((K, V)) -> Bool)?,
+        reduce: (HashPartitioner) -> DStream<(K, V)>
     ) throws -> DStream<(K, V)> where T == (K, V) {
         let spec = try windowSpec(length: length, slide: slide)
         let partitioner = partitioner(partitions)
@@ -105,7 +125,7 @@ extension DStream {
         let state = KeyedState<Int, [K: V]>(partitions: partitioner.partitions, empty: [:])
         // Per-batch reductions, computed once per batch time and kept (by retention planning: this node's
         // lookback is the window length) for as long as a window may still need them as leaving batches.
-        let reduced = reduceByKey(combine, partitions: partitioner.partitions)
+        let reduced = reduce(partitioner)
         let node = state.stream(
             "reduceByKeyAndWindow", context: context, parents: [reduced], slideMs: spec.slideMs, lookbackMs: spec.lengthMs,
             step: { time, run, isFirst in

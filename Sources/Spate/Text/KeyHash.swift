@@ -1,5 +1,5 @@
 /// The hash the shuffle kernels, the hash partitioner and the join and state tables use for a key: its
-/// `hashValue`, except for `String` keys, whose ASCII UTF-8 bytes are hashed with a seeded multiply-mix hash
+/// `hashValue`, except for `Int` keys (a seeded multiply-mix, `int(_:seed:)`) and `String` keys, whose ASCII UTF-8 bytes are hashed with a seeded multiply-mix hash
 /// (two 64-bit multiplies per 16 bytes) instead of Swift's SipHash over normalized scalars, several times
 /// cheaper for the short keys that keyed aggregation counts. Strings that are not ASCII take Swift's own hash,
 /// except those equal (under `==`, canonical equivalence) to an ASCII string, which hash like it; so equal
@@ -12,7 +12,27 @@ enum KeyHash {
     @inlinable @inline(__always)
     static func of<K: Hashable>(_ key: K) -> Int {
         if K.self == String.self { return string(unsafeBitCast(key, to: String.self), seed: 0) }
+        if K.self == Int.self { return int(unsafeBitCast(key, to: Int.self), seed: 0) }
         return key.hashValue
+    }
+
+    /// The key's hash under a table's `seed`: `seeded(key, seed: 0) == of(key)`.
+    @inlinable @inline(__always)
+    static func seeded<K: Hashable>(_ key: K, seed: Int) -> Int {
+        if K.self == String.self { return string(unsafeBitCast(key, to: String.self), seed: seed) }
+        if K.self == Int.self { return int(unsafeBitCast(key, to: Int.self), seed: seed) }
+        return key._rawHashValue(seed: seed)
+    }
+
+    /// The hash of the integer `v` under `seed`: two wyhash-style multiply-folds keyed with the process's
+    /// random seed (a few cycles, against SipHash's dozens for `Int.hashValue`). The key enters the first
+    /// factor and the secret both, so neither chosen keys nor a chosen table seed can collide keys without
+    /// knowing `TextKey.processSeed`.
+    @inlinable @inline(__always)
+    static func int(_ v: Int, seed: Int) -> Int {
+        let s = UInt64(bitPattern: Int64(seed)) ^ TextKey.processSeed
+        let h = mum(UInt64(bitPattern: Int64(v)) ^ s ^ 0xA076_1D64_78BD_642F, s ^ 0xE703_7ED1_A0B4_28DB)
+        return Int(truncatingIfNeeded: mum(h ^ 0x8EBC_6AF0_9C88_C6E3, s ^ 0x5899_65CC_7537_4CC3))
     }
 
     /// The hash of `s` under `seed` (a table's seed, 0 for `hashValue`).
@@ -80,17 +100,18 @@ enum KeyHash {
     }
 }
 
-/// A `String` key hashed with `KeyHash` and compared with String's `==`: the key type of the kernels' own
-/// tables when the stream's keys are Strings.
+/// A key of the combine kernel's own tables, hashed with `KeyHash` under the table's seed (`String` and `Int`
+/// keys take its fast hashes instead of SipHash) and compared with the key's own `==` (so String keys keep
+/// String's canonical equivalence).
 @usableFromInline
-struct FastStringKey: Hashable, Sendable {
-    @usableFromInline let string: String
+struct KernelKey<Key: Hashable & Sendable>: Hashable, Sendable {
+    @usableFromInline let key: Key
 
-    @inlinable init(_ string: String) { self.string = string }
+    @inlinable init(_ key: Key) { self.key = key }
 
-    @inlinable static func == (lhs: FastStringKey, rhs: FastStringKey) -> Bool { lhs.string == rhs.string }
+    @inlinable static func == (lhs: KernelKey, rhs: KernelKey) -> Bool { lhs.key == rhs.key }
 
-    @inlinable func hash(into hasher: inout Hasher) { hasher.combine(KeyHash.string(string, seed: 0)) }
+    @inlinable func hash(into hasher: inout Hasher) { hasher.combine(KeyHash.of(key)) }
 
-    @inlinable func _rawHashValue(seed: Int) -> Int { KeyHash.string(string, seed: seed) }
+    @inlinable func _rawHashValue(seed: Int) -> Int { KeyHash.seeded(key, seed: seed) }
 }
