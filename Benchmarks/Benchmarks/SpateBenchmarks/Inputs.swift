@@ -1,7 +1,18 @@
+import Foundation
 import Spate
 
 /// The seeded generator (SplitMix64): every run benchmarks the same input.
 typealias SeededGenerator = SeededRandom
+
+extension SeededRandom {
+    /// A standard normal sample (Box-Muller), for the k-means inputs' noise around their blob centres.
+    mutating func gaussian() -> Double {
+        var u = 0.0
+        while u == 0 { u = Double.random(in: 0..<1, using: &self) }
+        let v = Double.random(in: 0..<1, using: &self)
+        return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
+    }
+}
 
 /// Draws ranks 0..<n with probability proportional to 1 / (rank + 1) (Zipf, s = 1).
 struct ZipfSampler {

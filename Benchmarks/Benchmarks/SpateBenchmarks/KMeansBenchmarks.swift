@@ -19,17 +19,11 @@ enum KMeansShape {
     /// random blob centres with unit Gaussian noise.
     static let distinct: [[[Double]]] = {
         var rng = SeededGenerator(seed: 17)
-        func gaussian() -> Double {
-            var u = 0.0
-            while u == 0 { u = Double.random(in: 0..<1, using: &rng) }
-            let v = Double.random(in: 0..<1, using: &rng)
-            return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
-        }
         let blobs = (0..<k).map { _ in (0..<dimension).map { _ in Double.random(in: -20...20, using: &rng) } }
         return (0..<3).map { _ in
             (0..<pointsPerBatch).map { _ in
                 let blob = blobs[Int.random(in: 0..<k, using: &rng)]
-                return blob.map { $0 + gaussian() }
+                return blob.map { $0 + rng.gaussian() }
             }
         }
     }()

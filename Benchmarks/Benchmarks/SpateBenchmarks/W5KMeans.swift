@@ -18,15 +18,9 @@ enum W5KMeans {
 
     static let generated: (blobs: [[Double]], points: [[[Double]]]) = {
         var rng = SeededRandom(seed: 42)
-        func gaussian() -> Double {
-            var u = 0.0
-            while u == 0 { u = Double.random(in: 0..<1, using: &rng) }
-            let v = Double.random(in: 0..<1, using: &rng)
-            return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
-        }
         let blobs = (0..<k).map { _ in (0..<dimension).map { _ in Double.random(in: -20...20, using: &rng) } }
         let points = (0..<Workload.distinctBatches).map { _ in
-            (0..<pointsPerBatch).map { _ in blobs[Int.random(in: 0..<k, using: &rng)].map { $0 + gaussian() } }
+            (0..<pointsPerBatch).map { _ in blobs[Int.random(in: 0..<k, using: &rng)].map { $0 + rng.gaussian() } }
         }
         return (blobs, points)
     }()
