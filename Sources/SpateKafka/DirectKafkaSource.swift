@@ -59,11 +59,14 @@ final class DirectKafkaSource: StreamSource {
     let logger: Logger
     let state = Mutex(State())
     let bound: KafkaBatchBound
+    /// Every batch's ranges, durable before the batch runs, under the checkpoint directory (not in
+    /// consumer-group mode, where the group's assignment decides what a process reads).
+    let offsetLog: KafkaOffsetLog?
     static let keptRanges = 512
 
     init(
         brokers: String, topics: [String], groupID: String, options: KafkaStreamOptions, batchIntervalMs: Int,
-        deadLetters: KafkaDeadLetters?, logger: Logger
+        deadLetters: KafkaDeadLetters?, logger: Logger, checkpoint: @escaping @Sendable () -> URL? = { nil }
     ) {
         self.deadLetters = deadLetters
         self.brokers = brokers
@@ -80,6 +83,8 @@ final class DirectKafkaSource: StreamSource {
         groupMember = options.assignment != .consumerGroup ? nil : Self.create("group member creation") {
             try RdKafkaGroupMember(brokers: brokers, groupID: groupID, settings: options.settings)
         }
+        offsetLog = options.assignment == .consumerGroup ? nil
+            : KafkaOffsetLog(group: groupID, checkpoint: checkpoint, kept: Self.keptRanges, logger: logger)
     }
 
     /// A librdkafka client, or why it could not be created (reported by `start()`, not at graph building).
@@ -186,6 +191,7 @@ final class DirectKafkaSource: StreamSource {
         var next: [KafkaTopicPartition: Int64] = [:]
         var losses: [KafkaDataLoss] = []
         var catchUp: [KafkaTopicPartition: Int64] = [:]
+        if restored { offsetLog?.recover() } else { offsetLog?.clear() }
         do {
             if restored {
                 // A checkpoint's offsets that retention deleted meanwhile are found by the first cut.
@@ -259,6 +265,8 @@ final class DirectKafkaSource: StreamSource {
             if s.skipBatches > 0 { s.skipBatches -= 1 }
             return (s.partitions, s.next, skip, s.catchUp)
         }
+        // After a recovery, a batch time the checkpoint does not cover is cut with the ranges it had.
+        let planned = skip ? nil : offsetLog?.plannedRanges(at: time, partitions: partitions, next: next)
         var ranges = partitions.map {
             KafkaOffsetRange(topic: $0.topic, partition: $0.partition, fromOffset: next[$0] ?? 0, untilOffset: next[$0] ?? 0)
         }
@@ -277,7 +285,8 @@ final class DirectKafkaSource: StreamSource {
                         losses.append(loss)
                         ranges[i].fromOffset = low
                     }
-                    ranges[i].untilOffset = max(ranges[i].fromOffset, catchUp.isEmpty ? high : min(high, catchUp[tp] ?? 0))
+                    let end = planned?[i].untilOffset ?? (catchUp.isEmpty ? high : min(high, catchUp[tp] ?? 0))
+                    ranges[i].untilOffset = max(ranges[i].fromOffset, end)
                     lag.append(ranges[i].count)
                 }
                 brokerAnswered()
@@ -286,7 +295,7 @@ final class DirectKafkaSource: StreamSource {
                     fail(loss.error)
                     return SourceBatch(partitions: partitions.map { _ in [] }, descriptor: position)
                 }
-                shortened = bound.apply(&ranges, lag: lag, allowance: limit)
+                if planned == nil { shortened = bound.apply(&ranges, lag: lag, allowance: limit) }
             } catch {
                 ranges = ranges.map { var r = $0; r.untilOffset = r.fromOffset; return r }
                 brokerFailed(time, error)
@@ -323,6 +332,7 @@ final class DirectKafkaSource: StreamSource {
             s.catchUp = s.catchUp.filter { tp, offset in (s.next[tp] ?? 0) < offset }
             remember(&s, ranges, stored: stored, at: time)
         }
+        if !partitions.isEmpty, ranges != planned { offsetLog?.write(ranges, at: time) }
         prefetchSnapshots(ranges)
         return SourceBatch(partitions: parts, descriptor: ranges, metadata: described)
     }
@@ -346,20 +356,6 @@ final class DirectKafkaSource: StreamSource {
         stateSnapshots.withLock { $0 }?.prefetch(ranges.map(\.topicPartition))
     }
 
-    /// Records the batch's ranges (and, when a skip over lost offsets makes them differ, the ranges a sink
-    /// stores) for `offsetRanges(at:)`, keeping the last `keptRanges` batches.
-    private func remember(_ s: inout State, _ ranges: [KafkaOffsetRange], stored: [KafkaOffsetRange]? = nil, at time: BatchTime) {
-        s.ranges[time.milliseconds] = ranges
-        s.storedRanges[time.milliseconds] = stored == ranges ? nil : stored
-        if s.ranges.count > Self.keptRanges, let oldest = s.ranges.keys.min() {
-            s.ranges[oldest] = nil
-            s.storedRanges[oldest] = nil
-        }
-    }
-
-    /// Records a recovered batch's ranges once its records were read again.
-    func remember(_ ranges: [KafkaOffsetRange], at time: BatchTime) { state.withLock { remember(&$0, ranges, at: time) } }
-
     /// Whether `start()` found the partitions (replays before it are part of the context's own start).
     var isStarted: Bool { state.withLock { $0.started } }
 
@@ -382,16 +378,5 @@ final class DirectKafkaSource: StreamSource {
             s.partitions = saved.map(\.topicPartition)
             for r in saved { s.next[r.topicPartition] = r.untilOffset }
         }
-    }
-
-    // MARK: offsets for users and commits
-
-    /// The offset ranges of the batch at `time` (nil when it is not, or no longer, known).
-    func offsetRanges(at time: BatchTime) -> [KafkaOffsetRange]? { state.withLock { $0.ranges[time.milliseconds] } }
-
-    /// The offset ranges a sink stores with the batch at `time`: its ranges, except that a partition whose
-    /// stream skipped offsets lost to retention starts where the stream was before the skip.
-    func storedRanges(at time: BatchTime) -> [KafkaOffsetRange]? {
-        state.withLock { $0.storedRanges[time.milliseconds] ?? $0.ranges[time.milliseconds] }
     }
 }

@@ -1,10 +1,10 @@
 import Logging
 import Spate
 
-/// Runs after each batch's outputs completed (the scheduler awaits it before the next batch runs): flushes
-/// the batch's dead letters, then commits the batch's end offsets for the consumer group, so a group member
-/// that restarts resumes after the last batch whose outputs completed. Both wait for the broker, so they run
-/// on the blocking pool.
+/// Runs after each batch's outputs completed (the scheduler awaits it before the next batch runs): has the
+/// batch's dead letters acknowledged before its checkpoint is written, then commits the batch's end offsets
+/// for the consumer group, so a group member that restarts resumes after the last batch whose outputs
+/// completed. Both wait for the broker, so they run on the blocking pool.
 final class KafkaBatchCommitter: AwaitedBatchListener {
     let source: DirectKafkaSource
     let deadLetters: KafkaDeadLetters?
@@ -16,6 +16,13 @@ final class KafkaBatchCommitter: AwaitedBatchListener {
         self.deadLetters = deadLetters
         self.commit = commit
         self.logger = logger
+    }
+
+    /// The batch's dead letters are acknowledged by the broker before the checkpoint that covers the batch
+    /// is written (the offsets of a stream without `offsets:` live only there): a crash before this replays
+    /// the batch and sends them again (at-least-once, keyed by origin); a failed delivery fails the batch.
+    func makeBatchDurable(_ time: BatchTime) async throws {
+        try await deadLetters?.deliver(before: time)
     }
 
     func batchFinished(_ info: BatchInfo) async {

@@ -8,8 +8,8 @@ import Synchronization
 /// Each dead letter's key is its origin, `<topic>/<partition>/<offset>` (the record's own key moves to the
 /// header `spate.key`): a batch replayed after a crash writes the same dead letters with the same keys, so a
 /// consumer recognizes the copies (and a compacted dead-letter topic keeps one). The stream flushes them
-/// and waits for the broker's acknowledgement before the batch's offsets are stored or committed, so none is
-/// lost: at-least-once, with duplicates detectable by key.
+/// and waits for the broker's acknowledgement before the batch's offsets are stored, checkpointed or
+/// committed, so none is lost: at-least-once, with duplicates detectable by key.
 final class KafkaDeadLetters: Sendable {
     let topic: String
     let brokers: String
@@ -78,7 +78,8 @@ final class KafkaDeadLetters: Sendable {
         guard try await BlockingIO.run({ [self] in flush() }) else {
             throw KafkaError.deliveryFailed(
                 topic: topic, failed: 1,
-                firstError: "dead letters of batch \(time) not acknowledged (see the log); the batch's offsets are not stored")
+                firstError: "dead letters of batch \(time) not acknowledged (see the log); the batch's offsets are "
+                    + "neither stored nor checkpointed, so a restart reads the batch again")
         }
     }
 

@@ -71,8 +71,8 @@ public final class KafkaStream: Sendable {
     /// unchanged, keyed by its origin `<topic>/<partition>/<offset>`, with the headers `spate.error` (the
     /// error), `spate.topic`, `spate.partition`, `spate.offset` and `spate.key` (the record's key). The batch
     /// goes on. Dead letters are acknowledged by the broker before the batch's offsets are stored
-    /// (`batchOffsets`) or committed (`KafkaOffsetCommit.afterOutputs`): none is lost, and a batch replayed after
-    /// a crash writes them again with the same keys (at-least-once, duplicates detectable by key).
+    /// (`batchOffsets`), checkpointed or committed (`KafkaOffsetCommit.afterOutputs`): none is lost, and a batch
+    /// replayed after a crash writes them again with the same keys (at-least-once, duplicates detectable by key).
     /// ```swift
     /// let clicks = kafka.decoded { try JSONDecoder().decode(Click.self, from: Data($0.value ?? [])) }
     /// ```
@@ -121,7 +121,8 @@ extension StreamingContext {
             KafkaDeadLetters(topic: $0, brokers: brokers, settings: options.settings, logger: logger)
         }
         let source = DirectKafkaSource(brokers: brokers, topics: topics, groupID: groupID, options: options,
-                                       batchIntervalMs: interval, deadLetters: deadLetters, logger: logger)
+                                       batchIntervalMs: interval, deadLetters: deadLetters, logger: logger,
+                                       checkpoint: { [weak self] in self?.checkpointLocation })
         // The stream stops its context when it cannot go on (data loss, a recovered batch it cannot read).
         source.onFailure { [weak self] error in
             Task { await self?.stop(failingWith: error) }

@@ -30,19 +30,26 @@ public struct BackpressureConfiguration: Sendable, Equatable {
     /// The lowest rate the estimator sets, in records per second (above 0; Spark's default 100).
     public var minRate: Double
     /// The most records a receiving source (`socketTextStream`, `receiverStream`) holds for the next batches,
-    /// with or without backpressure: at the bound the socket reader stops reading (TCP slows the peer) and
-    /// `ReceiverContext.awaitCapacity()` waits, until a batch takes them. Default 1,000,000.
+    /// with or without backpressure: at the bound the socket reader stops reading (TCP slows the peer),
+    /// `ReceiverContext.awaitCapacity()` waits, and `ReceiverContext.store` waits (on a thread of its own, up to
+    /// `maxStoreWait`) or refuses what does not fit, until a batch takes them. Default 1,000,000.
     public var maxBufferedRecords: Int
     /// The most bytes of received lines `socketTextStream` holds for the next batches (as `maxBufferedRecords`).
     /// Default 128 MiB.
     public var maxBufferedBytes: Int
+    /// How long `ReceiverContext.store` called from a thread of its own (not a Swift task) waits for room in a
+    /// full receive buffer, as Spark's blocking `Receiver.store`, before it refuses what does not fit (counted,
+    /// reported and returned). A store from a task never blocks: it refuses at once. Default 30 s; zero: never
+    /// wait.
+    public var maxStoreWait: Duration
     /// The most generated batches that wait for the one running (Spark's backlog, unbounded there): when
     /// processing falls behind, the generator waits for room before cutting the next batch, so records stay
     /// in the sources and the lag shows in `BatchInfo.generationDelay` and `schedulingDelay`. Default 2.
     public var maxQueuedBatches: Int
 
     /// Settings with Spark's defaults: disabled, no initial or maximum rate, gains 1.0 / 0.2 / 0.0, min rate 100;
-    /// receive buffers bounded at 1,000,000 records and 128 MiB, at most 2 batches waiting to run.
+    /// receive buffers bounded at 1,000,000 records and 128 MiB (a full one makes `store` wait up to 30 s on a
+    /// thread of its own), at most 2 batches waiting to run.
     public init(
         enabled: Bool = false,
         initialRate: Int? = nil,
@@ -53,7 +60,8 @@ public struct BackpressureConfiguration: Sendable, Equatable {
         minRate: Double = 100,
         maxBufferedRecords: Int = 1_000_000,
         maxBufferedBytes: Int = 128 << 20,
-        maxQueuedBatches: Int = 2
+        maxQueuedBatches: Int = 2,
+        maxStoreWait: Duration = .seconds(30)
     ) {
         self.enabled = enabled
         self.initialRate = initialRate
@@ -65,6 +73,7 @@ public struct BackpressureConfiguration: Sendable, Equatable {
         self.maxBufferedRecords = maxBufferedRecords
         self.maxBufferedBytes = maxBufferedBytes
         self.maxQueuedBatches = maxQueuedBatches
+        self.maxStoreWait = maxStoreWait
     }
 
     /// Checks every value; throws `SpateError.invalidBackpressure` naming the setting and what to change.
@@ -83,6 +92,9 @@ public struct BackpressureConfiguration: Sendable, Equatable {
         }
         if maxQueuedBatches <= 0 {
             throw SpateError.invalidBackpressure(setting: "maxQueuedBatches", value: Double(maxQueuedBatches))
+        }
+        if maxStoreWait < .zero {
+            throw SpateError.invalidBackpressure(setting: "maxStoreWait", value: Double(maxStoreWait.wholeMilliseconds) / 1000)
         }
         try PIDRateEstimator.validate(proportional: proportional, integral: integral, derivative: derivative,
                                       minRate: minRate)

@@ -8,6 +8,10 @@ extension StreamingContext {
         state.withLock { $0.checkpointDirectory = directory }
     }
 
+    /// The checkpoint directory, once set: connectors keep their own recovery logs under it (SpateKafka's
+    /// offsets log).
+    package var checkpointLocation: URL? { checkpointDirectory }
+
     /// Builds the program with `create` and, when `checkpoint` holds a checkpoint, resumes from the newest
     /// intact one at `start()`: state, source positions and pending batches. A corrupt or truncated
     /// checkpoint is skipped with a warning and the previous one is used (the sources keep what each of the

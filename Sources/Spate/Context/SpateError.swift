@@ -113,6 +113,7 @@ public enum SpateError: Error, Sendable, Equatable, CustomStringConvertible {
         case "maxBufferedRecords": "1 or more records (the default is 1,000,000)"
         case "maxBufferedBytes": "1 or more bytes (the default is 128 MiB)"
         case "maxQueuedBatches": "1 or more batches (the default is 2)"
+        case "maxStoreWait": "zero or more seconds (the default is 30 s)"
         default: "a valid value (see BackpressureConfiguration's documentation)"
         }
     }

@@ -73,6 +73,7 @@ final class BatchScheduler: Sendable {
             infos.append(OutputOperationInfo(id: output.id, name: output.name,
                                              durationMilliseconds: (ContinuousClock.now - t0).wholeMilliseconds))
         }
+        for case let l as any AwaitedBatchListener in listeners { try await l.makeBatchDurable(time) }
         let end = StreamingContext.wallClockMs()
         graph.forget(before: time)
         var info = batch.info(start: start, end: end, run: run, outputs: infos)

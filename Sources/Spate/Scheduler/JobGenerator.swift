@@ -84,6 +84,7 @@ final class JobGenerator: Sendable {
             batch.invalidRecords += source.hooks.takeInvalidCount()
             var reported = source.hooks.takeMetadata()
             if let waits = limiter?.takeFullWaits(), waits > 0 { reported["receiveBufferFull"] = "\(waits)" }
+            if let refused = limiter?.takeRefused(), refused > 0 { reported["receiveBufferRefused"] = "\(refused)" }
             if !reported.isEmpty { batch.metadata[source.id] = reported }
         }
         batch.submissionTime = StreamingContext.wallClockMs()

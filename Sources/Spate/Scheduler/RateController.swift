@@ -22,13 +22,19 @@ final class SourceRateLimiter: Sendable {
         /// Times a reader found the buffer full, and when that was last logged.
         var fullWaits = 0
         var fullLoggedAtMs: Int?
+        /// How long a `store` from a thread of its own waits for room (`BackpressureConfiguration.maxStoreWait`).
+        var maxStoreWait = BackpressureConfiguration().maxStoreWait
+        /// Records `store` refused since the last batch, and when a refusal was last logged.
+        var refused = 0
+        var refusedLoggedAtMs: Int?
     }
 
     private let state = Mutex(State())
 
     /// Sets the batch interval and the configured rates, and forgets previous estimates (at `start()`).
     func configure(
-        batchIntervalMs: Int, maxRate: Int?, initialRate: Int?, buffer: ReceiveBufferBound = ReceiveBufferBound()
+        batchIntervalMs: Int, maxRate: Int?, initialRate: Int?, buffer: ReceiveBufferBound = ReceiveBufferBound(),
+        maxStoreWait: Duration = BackpressureConfiguration().maxStoreWait
     ) {
         state.withLock { s in
             s = State()
@@ -36,6 +42,7 @@ final class SourceRateLimiter: Sendable {
             s.maxRate = maxRate
             s.estimate = initialRate
             s.buffer = buffer
+            s.maxStoreWait = maxStoreWait
         }
     }
 
@@ -92,6 +99,44 @@ final class SourceRateLimiter: Sendable {
         }
     }
 
+    /// The receive buffer's hard bound (`maxBufferedRecords`, `maxBufferedBytes`), whatever the rate bound.
+    var bufferBound: ReceiveBufferBound { state.withLock { $0.buffer } }
+
+    /// How long a `store` from a thread of its own waits for room before it refuses what does not fit.
+    var maxStoreWait: Duration { state.withLock { $0.maxStoreWait } }
+
+    /// How often a waiting reader or storer looks at the buffer again: a few times per batch interval.
+    var pollInterval: Duration {
+        .milliseconds(Swift.max(1, Swift.min(50, state.withLock { $0.batchIntervalMs } / 10)))
+    }
+
+    /// Counts `records` that `store` refused because the buffer stayed full (the metric
+    /// `spate_receive_buffer_refused_total`, the next batch's metadata), logged at most every 10 s.
+    func refused(_ records: Int, logger: Logger) {
+        Self.refusedMetric.increment(by: records)
+        let now = StreamingContext.wallClockMs()
+        let log = state.withLock { s -> Bool in
+            s.refused += records
+            if let at = s.refusedLoggedAtMs, now - at < 10_000 { return false }
+            s.refusedLoggedAtMs = now
+            return true
+        }
+        guard log else { return }
+        logger.error("receive buffer full: store refused records", metadata: [
+            "refused": "\(records)", "maxBufferedRecords": "\(bufferBound.records)",
+            "maxBufferedBytes": "\(bufferBound.bytes)",
+            "fix": "\(Self.refusalFix)"])
+    }
+
+    /// Records `store` refused since the last call: the generator reports them with each batch
+    /// (`BatchInfo.streamIdToMetadata[id]["receiveBufferRefused"]`).
+    func takeRefused() -> Int {
+        state.withLock { s in
+            defer { s.refused = 0 }
+            return s.refused
+        }
+    }
+
     /// How many times the reader found its buffer full and waited since the last call: the generator reports it
     /// with each batch (`BatchInfo.streamIdToMetadata[id]["receiveBufferFull"]`).
     func takeFullWaits() -> Int {
@@ -104,14 +149,15 @@ final class SourceRateLimiter: Sendable {
     /// Waits while `buffered()` (records, bytes) is at `capacity`, polling a few times per batch interval, so
     /// the reader stops reading until a batch takes what waits. Each wait is counted (the metric
     /// `spate_receive_buffer_full_total`) and logged at most every 10 s. Ends early when `stopped()` or the
-    /// task is cancelled.
+    /// task is cancelled. With `hard`, it waits only at the hard bound (`bufferBound`), not the rate's capacity.
     func waitForCapacity(
-        buffered: () -> (records: Int, bytes: Int), stopped: () -> Bool, logger: Logger
+        buffered: () -> (records: Int, bytes: Int), stopped: () -> Bool, logger: Logger, hard: Bool = false
     ) async {
-        guard !capacity.admits(buffered()) else { return }
+        let capacity = { hard ? self.bufferBound : self.capacity }
+        guard !capacity().admits(buffered()) else { return }
         reportFull(buffered(), logger)
-        let poll = Duration.milliseconds(Swift.max(1, Swift.min(50, state.withLock { $0.batchIntervalMs } / 10)))
-        while !capacity.admits(buffered()), !stopped(), !Task.isCancelled {
+        let poll = pollInterval
+        while !capacity().admits(buffered()), !stopped(), !Task.isCancelled {
             do { try await Task.sleep(for: poll) } catch { return }
         }
     }
@@ -133,6 +179,9 @@ final class SourceRateLimiter: Sendable {
     }
 
     private static let fullMetric = Counter(label: "spate_receive_buffer_full_total")
+    private static let refusalFix = "call `await context.awaitCapacity()` before `store` (or store from a thread "
+        + "of its own, where store waits for room), or raise BackpressureConfiguration.maxBufferedRecords/maxBufferedBytes"
+    private static let refusedMetric = Counter(label: "spate_receive_buffer_refused_total")
 }
 
 /// How much a receiving source holds for its next batches before its reader waits
@@ -197,7 +246,8 @@ final class RateControl: Sendable {
             limiter.configure(batchIntervalMs: batchIntervalMs, maxRate: config.maxRatePerSecond,
                               initialRate: config.enabled ? config.initialRate : nil,
                               buffer: ReceiveBufferBound(records: config.maxBufferedRecords,
-                                                         bytes: config.maxBufferedBytes))
+                                                         bytes: config.maxBufferedBytes),
+                              maxStoreWait: config.maxStoreWait)
         }
         guard config.enabled, !limiters.isEmpty else { return nil }
         var estimators: [Int: PIDRateEstimator] = [:]

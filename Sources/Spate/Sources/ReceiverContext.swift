@@ -13,14 +13,17 @@ import Synchronization
 /// reliable receiver). If the log cannot be written for `WriteAheadLogWriter.failureTimeout`, the receiver
 /// stops and the context stops with `SpateError.writeAheadLogFailed`: records are never dropped silently.
 public final class ReceiverContext<Element: Sendable>: Sendable {
-    private let logger: Logger
+    let logger: Logger
     private let state = Mutex(State())
+    /// Records `store` refused since the context started; its lock also makes each admission atomic, so two
+    /// storing threads cannot both take the last room.
+    let refusals = Mutex(0)
     /// The backpressure / max-rate bound: a batch takes at most the bound x batch interval records.
     let rateLimiter = SourceRateLimiter()
     /// Where the write-ahead log goes: nil while the context does not checkpoint.
     private let logDirectory: @Sendable () -> URL?
     /// The size in bytes of a record, for the buffer's byte bound (nil: only records are counted).
-    private let weigh: (@Sendable (Element) -> Int)?
+    let weigh: (@Sendable (Element) -> Int)?
     /// Stops the context with an error the receiver cannot recover from (the log cannot be written).
     private let fail: @Sendable (SpateError) -> Void
 
@@ -67,16 +70,35 @@ public final class ReceiverContext<Element: Sendable>: Sendable {
         return elements.reduce(0) { $0 + weigh($1) }
     }
 
-    /// Stores one record for the next batch. Records stored after the receiver stopped are dropped.
-    public func store(_ element: Element) {
-        store(contentsOf: CollectionOfOne(element))
+    /// Stores one record for the next batch; returns whether it was stored (see `store(contentsOf:)` for when
+    /// a full buffer refuses it). Records stored after the receiver stopped are dropped.
+    @discardableResult
+    public func store(_ element: Element) -> Bool {
+        store(contentsOf: CollectionOfOne(element)) == 1
     }
 
-    /// Stores records for the next batches and returns at once. With checkpointing on, they join a batch
-    /// once the log's writer has written them (not waiting for the disk's fsync: use
-    /// `storeReliably(contentsOf:)` to acknowledge an upstream).
-    public func store(contentsOf elements: some Sequence<Element>) {
+    /// Stores records for the next batches; returns how many were stored (a prefix of `elements`).
+    ///
+    /// The receive buffer is bounded (`BackpressureConfiguration.maxBufferedRecords`/`maxBufferedBytes`, by
+    /// default 1,000,000 records), so a receiver storing faster than batches drain cannot exhaust memory. Called
+    /// from a thread of its own (not a Swift task), `store` waits while the buffer is full, as Spark's
+    /// `Receiver.store` blocks, for at most `BackpressureConfiguration.maxStoreWait` (30 s). Called from a task
+    /// (an `async` `onStart`), it never blocks a cooperative thread: what does not fit is refused at once. Refused
+    /// records are not stored: they are counted (`refusedRecords`, `spate_receive_buffer_refused_total`, the next
+    /// batch's `BatchInfo.streamIdToMetadata[id]["receiveBufferRefused"]`), logged, and left to the caller,
+    /// which can store them again. An `async` receiver avoids refusals with `await awaitCapacity()` before
+    /// each `store`. With checkpointing on, stored records join a batch once the log's writer has written
+    /// them (not waiting for the disk's fsync: use `storeReliably(contentsOf:)` to acknowledge an upstream).
+    @discardableResult
+    public func store(contentsOf elements: some Sequence<Element>) -> Int {
         let elements = Array(elements)
+        guard !elements.isEmpty, !isStopped else { return 0 }
+        return admit(elements)
+    }
+
+    /// Hands records to the log's writer (or, without a log, to the buffer), whatever the buffer holds: for
+    /// callers that bound it themselves (the socket reader waits for capacity before it reads).
+    func enqueue(_ elements: [Element]) {
         guard !elements.isEmpty, !isStopped else { return }
         if let writer = writer.withLock({ $0 }) {
             _ = writer.submit(elements, reliable: nil)
@@ -89,10 +111,14 @@ public final class ReceiverContext<Element: Sendable>: Sendable {
     /// the context checkpoints (Spark's reliable receiver `store`). Acknowledge the upstream after it
     /// returns; after a crash, `StreamingContext.getOrCreate` replays them. Throws
     /// `SpateError.writeAheadLogFailed` if the log cannot be written, in which case the upstream must not be
-    /// acknowledged (send the records again). The receiver's task waits without holding a thread.
+    /// acknowledged (send the records again). While the receive buffer is at its bound
+    /// (`BackpressureConfiguration.maxBufferedRecords`) it first waits for a batch to take records. The receiver's
+    /// task waits without holding a thread.
     public func storeReliably(contentsOf elements: some Sequence<Element>) async throws {
         let elements = Array(elements)
         guard !elements.isEmpty, !isStopped else { return }
+        // A full buffer makes the receiver's task wait (no thread held) instead of growing it.
+        await rateLimiter.waitForCapacity(buffered: { buffered }, stopped: { isStopped }, logger: logger, hard: true)
         guard let writer = writer.withLock({ $0 }) else { return buffer(elements, first: nil) }
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
             if !writer.submit(elements, reliable: .resume(c)) { c.resume(throwing: Self.stoppedError(writer)) }
@@ -262,6 +288,9 @@ public final class ReceiverContext<Element: Sendable>: Sendable {
 
     /// Whether the receiver was stopped; a receiving loop in `onStart` should end when it is true.
     public var isStopped: Bool { state.withLock { $0.stopped } }
+
+    /// Records `store` refused because the receive buffer stayed full (they were not stored).
+    public var refusedRecords: Int { refusals.withLock { $0 } }
 
     /// Errors reported with `reportError(_:_:)` plus failures of `onStart`.
     public var reportedErrors: Int { state.withLock { $0.errors } }

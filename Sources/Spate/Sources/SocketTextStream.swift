@@ -191,7 +191,7 @@ final class SocketTextSource<Line: Sendable>: ReceivedRecordsSource {
 
     private func append(_ output: TextLineSplitter<Line>.Output) {
         guard !output.lines.isEmpty || output.invalid > 0 || output.oversized > 0 else { return }
-        if !output.lines.isEmpty { received.store(contentsOf: output.lines) }
+        if !output.lines.isEmpty { received.enqueue(output.lines) }
         if output.oversized > 0 { countOversized(output.oversized) }
         if output.invalid > 0 || output.oversized > 0 {
             state.withLock { $0.invalid += output.invalid + output.oversized }

@@ -28,18 +28,24 @@ package enum DurableFile {
         let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Failure(path: url.path, errno: errno) }
         defer { close(fd) }
+        try writeAll(data, to: fd, path: url.path)
+        guard fsync(fd) == 0 else { throw Failure(path: url.path, errno: errno) }
+    }
+
+    /// Writes all of `data` to the open file `fd` (named `path` in a failure), retrying short and interrupted
+    /// writes; the write-ahead log appends its frames with it too.
+    package static func writeAll(_ data: Data, to fd: Int32, path: String) throws {
         try data.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
                 let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    throw Failure(path: url.path, errno: errno)
+                    throw Failure(path: path, errno: errno)
                 }
                 offset += n
             }
         }
-        guard fsync(fd) == 0 else { throw Failure(path: url.path, errno: errno) }
     }
 
     /// Replaces the file at `url` so that a crash at any point leaves the old file or the new one, whole:

@@ -279,17 +279,13 @@ final class WriteAheadLog<Element: Sendable>: Sendable {
 
     /// Writes all of `bytes` to `fd`; returns the failure's description, or nil.
     private static func write(_ bytes: Data, to fd: Int32) -> String? {
-        bytes.withUnsafeBytes { raw -> String? in
-            var done = 0
-            while done < raw.count {
-                let n = Foundation.write(fd, raw.baseAddress! + done, raw.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return "write failed: \(String(cString: strerror(errno)))"
-                }
-                done += n
-            }
+        do {
+            try DurableFile.writeAll(bytes, to: fd, path: "")
             return nil
+        } catch let failure as DurableFile.Failure {
+            return "write failed: \(failure.reason)"
+        } catch {
+            return "write failed: \(error)"
         }
     }
 
@@ -299,11 +295,8 @@ final class WriteAheadLog<Element: Sendable>: Sendable {
 
     /// Fsyncs `directory`, so the entries created or removed in it survive a power cut.
     static func syncDirectory(_ directory: URL) throws {
-        let fd = open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw SpateError.writeAheadLogFailed(path: directory.path, reason: "the directory could not be opened to fsync it")
+        do { try DurableFile.syncDirectory(directory) } catch let failure as DurableFile.Failure {
+            throw SpateError.writeAheadLogFailed(path: directory.path, reason: "fsync of the directory failed: \(failure.reason)")
         }
-        defer { _ = Foundation.close(fd) }
-        if let failure = fsync(fd) { throw SpateError.writeAheadLogFailed(path: directory.path, reason: failure) }
     }
 }
