@@ -1,7 +1,7 @@
 // A Kafka -> Kafka exactly-once pipeline for ExactlyOnceTests' kill -9 tests: it reads `input` (all
 // partitions, group `group`) and writes each record's value as `out-<value>` (same key) to `output`, one
-// transaction per batch with `.exactlyOnce(transactionalID:)`. A checkpoint directory ("-" for none) makes a
-// restart replay the batches the checkpoint holds, which the sink must find committed. With a crash point it
+// transaction per batch with `.exactlyOnce(transactionalID:)`. A checkpoint directory ("-" for none), written
+// every batch, makes a restart replay the batches the checkpoint holds, which the sink must find committed. With a crash point it
 // kills itself with SIGKILL in the `batch`-th batch that holds records:
 //   before-produce    while the batch's records are mapped, before its transaction begins
 //   mid-transaction   after the batch's records were written in its transaction, before its offsets and commit
@@ -83,7 +83,7 @@ enum Probe {
         kafka.records.map { record -> KafkaMessage in
             if let killBeforeProduce { killIn(killBeforeProduce) }
             return KafkaMessage("out-\(record.valueString ?? "")", key: record.keyString)
-        }.saveToKafka(topic: output, brokers: brokers, delivery: .exactlyOnce(transactionalID: transactionalID),
+        }.checkpoint(interval: .milliseconds(200)).saveToKafka(topic: output, brokers: brokers, delivery: .exactlyOnce(transactionalID: transactionalID),
                       consumed: consumed)
     }
 }
