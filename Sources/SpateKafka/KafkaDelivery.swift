@@ -26,7 +26,8 @@ extension DStream {
     /// aborted and the batch produced again (3 attempts, then the output fails with
     /// `KafkaError.transactionFailed`); a fenced producer fails with `KafkaError.producerFenced`. Dead letters
     /// of the input (`deadLetterTopic`) are flushed before each commit, outside the transaction
-    /// (at-least-once, duplicates detectable by key).
+    /// (at-least-once, duplicates detectable by key). With `.atLeastOnce` this is
+    /// `saveToKafka(topic:brokers:settings:_:)` and `consumed` is not used.
     /// ```swift
     /// let kafka = ssc.directKafkaStream(brokers: brokers, topics: ["in"], groupID: "upper")
     /// kafka.records.map { KafkaMessage(($0.valueString ?? "").uppercased(), key: $0.keyString) }
