@@ -133,6 +133,9 @@ let package = Package(
             name: "KafkaDeadLetterProbe", dependencies: ["Spate", "SpateKafka", "SpatePostgres"],
             path: "Tests/KafkaDeadLetterProbe"),
         .executableTarget(name: "KafkaMockCluster", dependencies: ["CRdKafka"], path: "Tests/KafkaMockCluster"),
+        // The Kafka -> Kafka exactly-once pipeline ExactlyOnceTests kill with SIGKILL at seeded points.
+        .executableTarget(
+            name: "KafkaExactlyOnceProbe", dependencies: ["Spate", "SpateKafka"], path: "Tests/KafkaExactlyOnceProbe"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -39,6 +39,8 @@ final class DirectKafkaSource: StreamSource {
         var storedRanges: [Int: [KafkaOffsetRange]] = [:]
         /// Offsets a store (`.stored`) holds beyond a restored checkpoint's: cuts end there until reached.
         var catchUp: [KafkaTopicPartition: Int64] = [:]
+        /// Set when an exactly-once sink commits the batches' offsets for the group in its transactions.
+        var committedInTransactions = false
     }
 
     let brokers: String
@@ -197,14 +199,7 @@ final class DirectKafkaSource: StreamSource {
                 // A checkpoint's offsets that retention deleted meanwhile are found by the first cut.
                 let low = try consumer.offsets(partitions, latest: false, timeoutMs: timeoutMs)
                 for tp in partitions { next[tp] = known[tp] ?? low[tp] ?? 0 }
-                // A sink storing offsets may have written batches after the checkpoint: the first cuts end at the
-                // stored offsets, so the restored state takes those records again and the sink finds them written,
-                // instead of one batch straddling the stored offsets (a conflict, whose rewind would feed the
-                // state the same records twice).
-                if case let .stored(store) = options.startingOffsets {
-                    catchUp = try store.storedOffsets(group: groupID, partitions: partitions).kafkaOffsets
-                        .filter { tp, offset in offset > next[tp] ?? 0 }
-                }
+                catchUp = try offsetsStored(beyond: next, of: partitions, consumer: consumer)
             } else {
                 (next, losses) = try startingOffsets(partitions)
             }

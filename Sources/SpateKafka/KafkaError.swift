@@ -19,6 +19,15 @@ public enum KafkaError: Error, Sendable, CustomStringConvertible {
     case dataLost(partition: KafkaTopicPartition, from: Int64, firstAvailable: Int64)
     /// A recovered batch's records could not be read within `replayTimeout` (the broker stayed away).
     case replayFailed(batch: BatchTime, ranges: [KafkaOffsetRange], waited: Duration, reason: String)
+    /// `saveToKafka(..., delivery: .exactlyOnce(transactionalID:), consumed:)` cannot keep its promise as
+    /// configured: `problem` says what is wrong, `fix` what to change. Found when the output is defined;
+    /// `start()` throws it.
+    case exactlyOnceMisconfigured(problem: String, fix: String)
+    /// Another producer started with the same `transactional.id` (a second instance of the pipeline) and fenced
+    /// this one: its open transaction was aborted and it can write nothing more.
+    case producerFenced(transactionalID: String, reason: String)
+    /// The transaction of a batch failed `attempts` times (each aborted, so nothing of it was committed).
+    case transactionFailed(transactionalID: String, batch: BatchTime, attempts: Int, reason: String)
 
     public var description: String {
         switch self {
@@ -47,6 +56,16 @@ public enum KafkaError: Error, Sendable, CustomStringConvertible {
             return "the recovered batch \(batch) could not read its records \(ranges.map(\.description).joined(separator: ", ")) "
                 + "within \(waited) (\(reason)): start the broker and restart the program (nothing was skipped), or "
                 + "raise KafkaStreamOptions.replayTimeout"
+        case let .exactlyOnceMisconfigured(problem, fix):
+            return "saveToKafka(delivery: .exactlyOnce): \(problem): \(fix)"
+        case let .producerFenced(id, reason):
+            return "another instance with transactional.id '\(id)' took over and fenced this producer (\(reason)): "
+                + "this instance stops and its open transaction was aborted; run one instance per transactional.id "
+                + "(stop the other one, or give each pipeline its own id)"
+        case let .transactionFailed(id, batch, attempts, reason):
+            return "the transaction of batch \(batch) (transactional.id '\(id)') failed \(attempts) time(s), each "
+                + "aborted, so none of it was committed (last error: \(reason)): check that the broker runs and "
+                + "the output topic exists; a restart resumes from the last committed batch"
         }
     }
 }

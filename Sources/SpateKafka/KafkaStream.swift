@@ -37,7 +37,7 @@ public final class KafkaStream: Sendable {
         let source = self.source, deadLetters = self.deadLetters
         return BatchOffsets(
             group: source.groupID, ranges: { source.storedRanges(at: $0) }, rewind: { source.rewind($0.kafkaOffsets) },
-            beforeStore: { time in try await deadLetters?.deliver(before: time) })
+            beforeStore: { time in try await deadLetters?.deliver(before: time) }, origin: source)
     }
 
     /// The partitions this process reads now: all of the topics' partitions, or in consumer-group mode the

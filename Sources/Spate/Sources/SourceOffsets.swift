@@ -165,6 +165,9 @@ public struct BatchOffsets: Sendable {
     private let rangesAt: @Sendable (BatchTime) -> [SourceOffsetRange]?
     private let rewindTo: @Sendable ([SourcePartition: SourceOffset]) -> Void
     private let beforeStoring: (@Sendable (BatchTime) async throws -> Void)?
+    /// The source behind the offsets, for a sink of the same connector that needs more than the ranges (Kafka's
+    /// exactly-once sink commits them to the source's consumer group); nil for offsets made with the public init.
+    package let origin: (any Sendable)?
 
     /// Offsets of the batches `ranges` describes (nil for an unknown batch time); `rewind` moves the source's
     /// next offsets of the given partitions back to the stored ones; `beforeStore` (if any) makes what the
@@ -180,6 +183,22 @@ public struct BatchOffsets: Sendable {
         self.rangesAt = ranges
         self.rewindTo = rewind
         self.beforeStoring = beforeStore
+        self.origin = nil
+    }
+
+    /// Offsets as the public init makes them, that also name the source object they come from (`origin`).
+    package init(
+        group: String,
+        ranges: @escaping @Sendable (BatchTime) -> [SourceOffsetRange]?,
+        rewind: @escaping @Sendable ([SourcePartition: SourceOffset]) -> Void,
+        beforeStore: (@Sendable (BatchTime) async throws -> Void)?,
+        origin: any Sendable
+    ) {
+        self.group = group
+        self.rangesAt = ranges
+        self.rewindTo = rewind
+        self.beforeStoring = beforeStore
+        self.origin = origin
     }
 
     /// Awaited by the sink right before the transaction that stores the batch's offsets, so a crash after the

@@ -1,8 +1,8 @@
 import CRdKafka
 import Spate
 
-/// The Admin API and transactions on a producer handle: topics created and deleted, records deleted up to an
-/// offset (what retention does), and the transactional produce tests use to check `read_committed`.
+/// The Admin API on a producer handle: topics created and deleted, records deleted up to an offset (what
+/// retention does).
 extension RdKafkaProducer {
     /// Creates `topic` with `partitions` partitions (an existing topic is fine) through the Admin API.
     func createTopic(_ topic: String, partitions: Int, replicationFactor: Int, timeoutMs: Int32) throws {
@@ -102,37 +102,6 @@ extension RdKafkaProducer {
             for (code, message) in results(event) where code != RD_KAFKA_RESP_ERR_NO_ERROR && code != tolerate {
                 throw KafkaError.client(operation: operation, reason: message ?? RdKafkaHandle.describe(code))
             }
-        }
-    }
-
-    // MARK: transactions
-
-    /// Makes the producer transactional (its settings name a `transactional.id`): fences older producers of the
-    /// same id and aborts what they left open.
-    func initTransactions(timeoutMs: Int32) throws {
-        BlockingIO.assertBlockingAllowed("rd_kafka_init_transactions")
-        try transactionCall("init transactions") { rd_kafka_init_transactions($0, timeoutMs) }
-    }
-
-    /// Starts a transaction: the records sent until `endTransaction` are read by `read_committed` consumers only
-    /// once it commits, and never when it aborts.
-    func beginTransaction() throws {
-        try transactionCall("begin transaction") { rd_kafka_begin_transaction($0) }
-    }
-
-    /// Commits (flushing first) or aborts the transaction in progress.
-    func endTransaction(commit: Bool, timeoutMs: Int32) throws {
-        BlockingIO.assertBlockingAllowed("rd_kafka_commit_transaction / rd_kafka_abort_transaction")
-        try transactionCall(commit ? "commit transaction" : "abort transaction") {
-            commit ? rd_kafka_commit_transaction($0, timeoutMs) : rd_kafka_abort_transaction($0, timeoutMs)
-        }
-    }
-
-    private func transactionCall(_ operation: String, _ call: (OpaquePointer) -> OpaquePointer?) throws {
-        try withHandle(operation) { h in
-            guard let error = call(h) else { return }
-            defer { rd_kafka_error_destroy(error) }
-            throw KafkaError.client(operation: operation, reason: String(cString: rd_kafka_error_string(error)))
         }
     }
 }

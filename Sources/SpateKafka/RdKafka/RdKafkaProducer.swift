@@ -130,7 +130,7 @@ final class RdKafkaProducer: Sendable {
         }
     }
 
-    private static func produce(_ h: OpaquePointer, _ r: ProducerRecord, _ tracker: DeliveryTracker) throws {
+    static func produce(_ h: OpaquePointer, _ r: ProducerRecord, _ tracker: DeliveryTracker) throws {
         let partition = try r.partition.map { p -> Int32 in
             guard p >= 0, let p32 = Int32(exactly: p) else {
                 throw KafkaError.client(
