@@ -145,7 +145,7 @@ let package = Package(
                 "SpateFormats", "SpateKafkaFormats", "SpateKafka", "Spate",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
-            exclude: ["Fixtures/click.proto"]),
+            exclude: ["Fixtures"]),
         .executableTarget(
             name: "KafkaAvroCounts", dependencies: ["Spate", "SpateKafka", "SpateFormats", "SpateKafkaFormats"],
             path: "Examples/KafkaAvroCounts"),

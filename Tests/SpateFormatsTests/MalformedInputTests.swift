@@ -79,7 +79,7 @@ import Testing
         #expect(Self.error(json, Array(badEnum.utf8))?.path == "kind")
         let tooBig = #"{"page": "p", "user_id": 1, "amount": 1, "tags": [], "kind": "VIEW", "counts": {"a": 3000000000}}"#
         #expect(Self.error(json, Array(tooBig.utf8))?.description == "json: at byte 85, field counts.a: 3000000000 does not fit in Int32")
-        #expect(Self.error(json, Array(#"{"page": "p""#.utf8))?.description == "json: at byte 12, container not closed before the end of input")
+        #expect(Self.error(json, Array(#"{"page": "p""#.utf8))?.description == "json: at byte 12: container not closed before the end of input")
         #expect(Self.error(json, Array(#"{"page": "p\q"}"#.utf8))?.reason == "unknown escape '\\q'")
         #expect(Self.error(json, Array(#"{"page": "p"} x"#.utf8))?.reason == "unexpected byte 'x' after the value")
         let missing = #"{"page": "p"}"#

@@ -108,6 +108,7 @@ struct AvroBinaryWriter {
         case (.bytes, _): byteArray(v) != nil
         case (.fixed(_, let size), _): byteArray(v)?.count == size
         case (.enumeration(_, let symbols), .string(let s)): symbols.contains(s)
+        case (.union(let branches), _): branches.contains { accepts($0, v) }
         default: false
         }
     }

@@ -34,6 +34,11 @@ final class AvroValueEncoder: Encoder {
 
     /// Scalars straight to values; other types through their own `encode(to:)`.
     func encodeValue<T: Encodable>(_ value: T) throws {
+        // By type, not by cast: an empty array of any element type casts to [UInt8].
+        if T.self == [UInt8].self {
+            slot.state = .value(.bytes(value as! [UInt8]))
+            return
+        }
         switch value {
         case let v as String: slot.state = .value(.string(v))
         case let v as Bool: slot.state = .value(.boolean(v))
@@ -47,7 +52,6 @@ final class AvroValueEncoder: Encoder {
         case let v as UInt8: slot.state = .value(.int(Int32(v)))
         case let v as UInt16: slot.state = .value(.int(Int32(v)))
         case let v as UInt32: slot.state = .value(.long(Int64(v)))
-        case let v as [UInt8]: slot.state = .value(.bytes(v))
         case let v as UInt64:
             guard let l = Int64(exactly: v) else {
                 throw RecordDecodingError(format: "avro", path: FieldPath.render(codingPath), reason: "\(v) does not fit an Avro long")
