@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "SpateSQLite", targets: ["SpateSQLite"]),
         .library(name: "SpatePostgres", targets: ["SpatePostgres"]),
         .library(name: "SpateTesting", targets: ["SpateTesting"]),
+        .library(name: "SpateFormats", targets: ["SpateFormats"]),
+        .library(name: "SpateKafkaFormats", targets: ["SpateKafkaFormats"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -24,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
     targets: [
         .target(
@@ -136,6 +139,19 @@ let package = Package(
         // The Kafka -> Kafka exactly-once pipeline ExactlyOnceTests kill with SIGKILL at seeded points.
         .executableTarget(
             name: "KafkaExactlyOnceProbe", dependencies: ["Spate", "SpateKafka"], path: "Tests/KafkaExactlyOnceProbe"),
+        // Record formats (JSON, Avro, Protobuf) for every source and sink; the Kafka forms in their own module.
+        .target(name: "SpateFormats", dependencies: ["Spate", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .target(name: "SpateKafkaFormats", dependencies: ["Spate", "SpateFormats", "SpateKafka"]),
+        .testTarget(
+            name: "SpateFormatsTests",
+            dependencies: [
+                "SpateFormats", "SpateKafkaFormats", "SpateKafka", "Spate",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            exclude: ["Fixtures"]),
+        .executableTarget(
+            name: "KafkaAvroCounts", dependencies: ["Spate", "SpateKafka", "SpateFormats", "SpateKafkaFormats"],
+            path: "Examples/KafkaAvroCounts"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
     targets: [
         .executableTarget(
@@ -55,6 +56,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "EndToEnd/RealSourceBenchmarks"
+        ),
+        // Decode throughput per record format (JSON, Avro, Protobuf) beside hand-written decoders of the same
+        // record and Foundation's JSONDecoder: `swift run -c release FormatDecoding`. Click.swift and
+        // click.pb.swift are symbolic links to the format tests' record.
+        .executableTarget(
+            name: "FormatDecoding",
+            dependencies: [
+                .product(name: "SpateFormats", package: "spate"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Throughput/FormatDecoding"
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
     targets: [
         .target(name: "FuzzerDriver", path: "FuzzerDriver"),
@@ -54,6 +55,13 @@ let package = Package(
                 "FuzzerDriver", .product(name: "Spate", package: "spate"), .product(name: "SpateKafka", package: "spate"),
             ],
             path: "KafkaRecords"),
+        .executableTarget(
+            name: "FuzzFormats",
+            dependencies: [
+                "FuzzerDriver", .product(name: "SpateFormats", package: "spate"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Formats"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -6,7 +6,7 @@
 #   scripts/fuzz.sh 20                                    what CI runs
 #   scripts/fuzz.sh 600 TextParsers LineSplitter
 #
-# Targets: TextParsers LineSplitter SparkText DashboardRoutes KafkaRecords Checkpoint WriteAheadLog (Fuzz/<Target>/main.swift says what each checks).
+# Targets: TextParsers LineSplitter SparkText DashboardRoutes KafkaRecords Checkpoint WriteAheadLog Formats (Fuzz/<Target>/main.swift says what each checks).
 # Each run starts from the committed seeds in Fuzz/Corpus/<Target>/ plus what earlier local runs found
 # (Fuzz/.build-fuzz/corpus/<Target>/, not committed). A crash, a failed check or a hang is saved as
 # Fuzz/.build-fuzz/artifacts/<Target>/crash-* (minimize it with `<binary> -minimize_crash=1 <file>` and commit
@@ -18,7 +18,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(TextParsers LineSplitter SparkText DashboardRoutes KafkaRecords Checkpoint WriteAheadLog)
+[ ${#targets[@]} -gt 0 ] || targets=(TextParsers LineSplitter SparkText DashboardRoutes KafkaRecords Checkpoint WriteAheadLog Formats)
 [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "usage: scripts/fuzz.sh [seconds-per-target] [target...]" >&2; exit 2; }
 
 cd "$root/Fuzz"

@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 # Services and system libraries the tests use are installed and started here (none needed by the core yet).
 if [ -x scripts/services.sh ]; then scripts/services.sh start; fi
+# The format tests write and read records with Python's fastavro, protobuf and json (SpateFormatsTests).
+scripts/python-deps.sh
 # The fault tests check the fsync order with strace (Tests/FaultTests/FsyncOrderTests.swift, CrashRecoveryTests).
 if ! command -v strace >/dev/null; then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

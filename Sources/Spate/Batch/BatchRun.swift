@@ -6,6 +6,7 @@ import Synchronization
 final class BatchRun: Sendable {
     let time: BatchTime
     private let failures = Atomic<Int>(0)
+    private let invalid = Atomic<Int>(0)
     private let late = Atomic<Int>(0)
     private let samples = Mutex<[String]>([])
     private let expired = Mutex<[String: Int]>([:])
@@ -14,10 +15,12 @@ final class BatchRun: Sendable {
     @usableFromInline
     init(time: BatchTime) { self.time = time }
 
-    /// Counts a record that a user function threw on; keeps the first few messages.
+    /// Counts a record that a user function threw on (as invalid input when the error is an
+    /// `InvalidInputError`); keeps the first few messages.
     @usableFromInline
     func recordFailed(_ error: any Error, in operatorName: String) {
-        let n = failures.wrappingAdd(1, ordering: .relaxed).newValue
+        let n = error is any InvalidInputError
+            ? invalid.wrappingAdd(1, ordering: .relaxed).newValue : failures.wrappingAdd(1, ordering: .relaxed).newValue
         if n <= Self.maxSamples {
             samples.withLock { $0.append("\(operatorName): \(error)") }
         }
@@ -33,6 +36,7 @@ final class BatchRun: Sendable {
     }
 
     var failedRecords: Int { failures.load(ordering: .relaxed) }
+    var invalidRecords: Int { invalid.load(ordering: .relaxed) }
     var lateRecords: Int { late.load(ordering: .relaxed) }
     var errorSamples: [String] { samples.withLock { $0 } }
     var expiredKeys: [String: Int] { expired.withLock { $0 } }

@@ -25,7 +25,7 @@ struct GeneratedBatch: Sendable {
             batchTime: time, numRecords: inputCounts.values.reduce(0, +), streamIdToNumRecords: inputCounts,
             submissionTime: submissionTime, processingStartTime: start, processingEndTime: end,
             failedRecords: run?.failedRecords ?? 0, recordErrors: run?.errorSamples ?? [],
-            outputOperations: outputs, invalidRecords: invalidRecords, streamIdToRateLimit: rateLimits)
+            outputOperations: outputs, invalidRecords: invalidRecords + (run?.invalidRecords ?? 0), streamIdToRateLimit: rateLimits)
         info.streamIdToMetadata = metadata
         info.lateRecords = run?.lateRecords ?? 0
         info.expiredStateKeys = run?.expiredKeys ?? [:]

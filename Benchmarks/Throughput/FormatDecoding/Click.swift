@@ -1,0 +1,1 @@
+../../../Tests/SpateFormatsTests/Click.swift

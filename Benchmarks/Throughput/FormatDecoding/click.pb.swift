@@ -1,0 +1,1 @@
+../../../Tests/SpateFormatsTests/Generated/click.pb.swift
