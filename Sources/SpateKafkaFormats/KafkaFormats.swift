@@ -59,4 +59,16 @@ extension DStream {
         map { value in KafkaMessage(value: try encoding.encode(value), key: key?(value)) }
             .saveToKafka(topic: topic, brokers: brokers, settings: settings)
     }
+
+    /// Writes every batch to `topic` encoded by `encoding`, as `delivery` says: with `.exactlyOnce(transactionalID:)`
+    /// one producer transaction per batch holds the encoded records and the consumed offsets of `consumed`
+    /// (see `saveToKafka(topic:brokers:settings:delivery:consumed:_:)`). A value the encoding cannot write is
+    /// dropped and counted in `BatchInfo.invalidRecords`, as in the form without `delivery`.
+    public func saveToKafka(
+        topic: String, brokers: String, settings: [String: String] = [:], encoding: RecordEncoding<T>,
+        key: (@Sendable (T) -> [UInt8]?)? = nil, delivery: KafkaDelivery, consumed: BatchOffsets? = nil
+    ) {
+        map { value in KafkaMessage(value: try encoding.encode(value), key: key?(value)) }
+            .saveToKafka(topic: topic, brokers: brokers, settings: settings, delivery: delivery, consumed: consumed)
+    }
 }
