@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "SpateSQLite", targets: ["SpateSQLite"]),
         .library(name: "SpatePostgres", targets: ["SpatePostgres"]),
         .library(name: "SpateTesting", targets: ["SpateTesting"]),
+        .library(name: "SpateGraph", targets: ["SpateGraph"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -61,6 +62,12 @@ let package = Package(
         .testTarget(name: "ExampleTests", dependencies: ["NetworkWordCount", "spate", "SpateTesting", "Spate"]),
         .target(name: "SpateML", dependencies: ["Spate", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "SpateMLTests", dependencies: ["SpateML", "Spate"]),
+        // Graph processing on streams of edges (GraphX's algorithms), on the public DStream API.
+        .target(name: "SpateGraph", dependencies: ["Spate"]),
+        .testTarget(name: "SpateGraphTests", dependencies: ["SpateGraph", "Spate"]),
+        .executableTarget(
+            name: "StreamingPageRank", dependencies: ["Spate", "SpateGraph", "SpateDashboard"],
+            path: "Examples/StreamingPageRank"),
         .executableTarget(
             name: "StreamingKMeansExample", dependencies: ["Spate", "SpateML"],
             path: "Examples/StreamingKMeansExample"),
