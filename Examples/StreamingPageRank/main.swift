@@ -7,7 +7,7 @@ import SpateGraph
 // `swift run StreamingPageRank [port] [batch-ms] [follows-per-second]` (defaults 4040, 1000, 20000).
 //
 // A generated stream of follows (FollowerEvents: power-law popularity; user 4242 goes viral after 30 s),
-// the graph of the last 10 s of follows, its PageRank every batch (GraphX's dynamic form, tolerance 0.001),
+// the graph of the last 10 s of follows, its PageRank every batch (10 iterations of GraphX's staticPageRank),
 // and the 10 highest ranks as a bar chart and a table on the dashboard. Every batch also prints
 // `batch <ms> edges=<n> top=<id>:<rank>,...` (the top 5).
 
@@ -23,7 +23,7 @@ let events = FollowerEvents(users: 50_000, viral: 4242, viralAfter: rate * 30)
 let ssc = StreamingContext(batchInterval: .milliseconds(batchMs), parallelism: 2)
 let follows = ssc.rateStream(recordsPerSecond: rate).map { events.edge($0) }
 let graph = try follows.graph(scope: .window(length: .milliseconds(10 * batchMs), slide: .milliseconds(batchMs)))
-let ranks = try graph.pageRank(tolerance: 0.001)
+let ranks = try graph.staticPageRank(numIter: 10)
 let top = ranks.transform { batch in
     let best = batch.collect().sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }.prefix(10)
     return Batch(time: batch.time, elements: best.map { ("user \($0.0)", $0.1) })
