@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "SpateTesting", targets: ["SpateTesting"]),
         .library(name: "SpateFormats", targets: ["SpateFormats"]),
         .library(name: "SpateKafkaFormats", targets: ["SpateKafkaFormats"]),
+        .library(name: "SpateGraph", targets: ["SpateGraph"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -64,6 +65,12 @@ let package = Package(
         .testTarget(name: "ExampleTests", dependencies: ["NetworkWordCount", "spate", "SpateTesting", "Spate"]),
         .target(name: "SpateML", dependencies: ["Spate", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "SpateMLTests", dependencies: ["SpateML", "Spate"]),
+        // Graph processing on streams of edges (GraphX's algorithms), on the public DStream API.
+        .target(name: "SpateGraph", dependencies: ["Spate"]),
+        .testTarget(name: "SpateGraphTests", dependencies: ["SpateGraph", "Spate"]),
+        .executableTarget(
+            name: "StreamingPageRank", dependencies: ["Spate", "SpateGraph", "SpateDashboard"],
+            path: "Examples/StreamingPageRank"),
         .executableTarget(
             name: "StreamingKMeansExample", dependencies: ["Spate", "SpateML"],
             path: "Examples/StreamingKMeansExample"),

@@ -68,6 +68,15 @@ let package = Package(
             ],
             path: "Throughput/FormatDecoding"
         ),
+        // SpateGraph's algorithms on the R-MAT graph beside hand-written loops on flat arrays, and
+        // incremental connected components over a stream of 10M edges: `swift run -c release GraphBenchmarks`.
+        // graphx.scala runs GraphX on the same edges (`--write-edges FILE`) for the side-by-side figures.
+        .executableTarget(
+            name: "GraphBenchmarks",
+            dependencies: [.product(name: "Spate", package: "spate"), .product(name: "SpateGraph", package: "spate")],
+            path: "EndToEnd/GraphBenchmarks",
+            exclude: ["graphx.scala"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
