@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
     ],
     targets: [
         .executableTarget(
@@ -55,6 +56,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "EndToEnd/RealSourceBenchmarks"
+        ),
+        // The SQL word count beside reduceByKey, a hand loop and sqlite-nio's query API (rows/s).
+        .executableTarget(
+            name: "SQLWordCountBenchmark",
+            dependencies: [
+                .product(name: "Spate", package: "spate"), .product(name: "SpateStreamSQL", package: "spate"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ],
+            path: "EndToEnd/SQLWordCountBenchmark"
         ),
     ],
     swiftLanguageModes: [.v6]
