@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "SpateSQL", targets: ["SpateSQL"]),
         .library(name: "SpateSQLite", targets: ["SpateSQLite"]),
         .library(name: "SpatePostgres", targets: ["SpatePostgres"]),
+        .library(name: "SpateStreamSQL", targets: ["SpateStreamSQL"]),
         .library(name: "SpateTesting", targets: ["SpateTesting"]),
         .library(name: "SpateFormats", targets: ["SpateFormats"]),
         .library(name: "SpateKafkaFormats", targets: ["SpateKafkaFormats"]),
@@ -62,7 +63,8 @@ let package = Package(
         .target(name: "SpateTesting", dependencies: ["Spate"]),
         .testTarget(name: "SpateTestingTests", dependencies: ["SpateTesting", "Spate"]),
         // An example's own tests, written with SpateTesting as a user would.
-        .testTarget(name: "ExampleTests", dependencies: ["NetworkWordCount", "spate", "SpateTesting", "Spate"]),
+        .testTarget(
+            name: "ExampleTests", dependencies: ["NetworkWordCount", "SQLWordCount", "spate", "SpateTesting", "Spate"]),
         .target(name: "SpateML", dependencies: ["Spate", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "SpateMLTests", dependencies: ["SpateML", "Spate"]),
         // Graph processing on streams of edges (GraphX's algorithms), on the public DStream API.
@@ -124,6 +126,14 @@ let package = Package(
         .testTarget(
             name: "SpateSQLiteTests",
             dependencies: ["SpateSQLite", "Spate", .product(name: "SQLiteNIO", package: "sqlite-nio")]),
+        // SQL queries on each batch (or window) of a stream, in an in-memory SQLite database (sqlite-nio's bundled
+        // SQLite, called through its C module VaporCSQLite: a DStream's compute is synchronous).
+        .target(
+            name: "SpateStreamSQL",
+            dependencies: ["Spate", "SpateSQL", .product(name: "SQLiteNIO", package: "sqlite-nio")]),
+        .testTarget(name: "SpateStreamSQLTests", dependencies: ["SpateStreamSQL", "Spate", "SpateTesting"]),
+        .executableTarget(
+            name: "SQLWordCount", dependencies: ["Spate", "SpateStreamSQL"], path: "Examples/SQLWordCount"),
         // PostgreSQL sink over Debian's libpq (apt install libpq-dev; scripts/postgres.sh installs it).
         .systemLibrary(
             name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),

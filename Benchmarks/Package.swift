@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
     ],
     targets: [
         .executableTarget(
@@ -76,6 +77,15 @@ let package = Package(
             dependencies: [.product(name: "Spate", package: "spate"), .product(name: "SpateGraph", package: "spate")],
             path: "EndToEnd/GraphBenchmarks",
             exclude: ["graphx.scala"]
+        ),
+        // The SQL word count beside reduceByKey, a hand loop and sqlite-nio's query API (rows/s).
+        .executableTarget(
+            name: "SQLWordCountBenchmark",
+            dependencies: [
+                .product(name: "Spate", package: "spate"), .product(name: "SpateStreamSQL", package: "spate"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ],
+            path: "EndToEnd/SQLWordCountBenchmark"
         ),
     ],
     swiftLanguageModes: [.v6]
