@@ -64,7 +64,7 @@ extension DStream {
     ) -> DStream<(K, ([V], [W]))> where T == (K, V) {
         let partitioner = partitioner(partitions)
         return deriveStage("cogroup", with: other) { a, b, run in
-            Stage(partitions: ShuffleKernels.cogroup(a, b, run, partitioner: partitioner))
+            Stage.pairs(ShuffleKernels.cogroup(a, b, run, partitioner: partitioner))
         }
     }
 }
