@@ -20,6 +20,25 @@ import Testing
         #expect(KeyHash.of("w1") != KeyHash.of("w1 "))
     }
 
+    @Test func windowedKeysHashLikeTheirEqualsAndSpreadOverWindows() {
+        // Equal (canonically equivalent) keys in one window are one Windowed key: same hash, one table entry.
+        let w = EventWindow(start: 10_000, end: 20_000)
+        let a = Windowed(key: "caf\u{E9}", window: w), b = Windowed(key: "cafe\u{301}", window: w)
+        #expect(a == b)
+        #expect(a.hashValue == b.hashValue)
+        #expect(a._rawHashValue(seed: 7) == b._rawHashValue(seed: 7))
+        #expect(Set([a, b]).count == 1)
+        // Keys and windows that differ give different hashes (a table of them does not degrade).
+        var hashes = Set<Int>()
+        for k in 0..<100 {
+            for start in stride(from: Int64(0), to: 100_000, by: 10_000) {
+                hashes.insert(Windowed(key: k, window: EventWindow(start: start, end: start + 10_000)).hashValue)
+            }
+        }
+        #expect(hashes.count == 1_000)
+        #expect(Windowed(key: 1, window: w)._rawHashValue(seed: 1) != Windowed(key: 1, window: w)._rawHashValue(seed: 2))
+    }
+
     @Test func everyScalarEqualToAnASCIICharacterHashesLikeIt() {
         // Checks the list of non-ASCII scalars whose canonical form is ASCII against the standard library.
         let ascii = Dictionary(uniqueKeysWithValues: (0..<128).map { (String(UnicodeScalar(UInt8($0))), $0) })

@@ -153,15 +153,10 @@ extension Batch {
     @inlinable
     public func groupByKey<K: Hashable & Sendable, V: Sendable>(partitions: Int? = nil) -> Batch<(K, [V])>
     where T == (K, V) {
-        // Move the records first, then append each value in place: a combiner of arrays would copy a key's
-        // array for every value (quadratic in a key's values).
+        // Each key hashed once (`KeyHash`) and its rows chained in place: no `[K: [V]]` copying arrays.
         let p = HashPartitioner(partitions: partitions ?? self.partitions.count)
-        let moved = ShuffleKernels.partition(stage, BatchRun(time: time), partitioner: p)
-        return Batch<(K, [V])>(time: time, partitions: Parallel.map(moved.count) { j in
-            var groups: [K: [V]] = [:]
-            for (k, v) in moved[j] { groups[k, default: []].append(v) }
-            return Array(groups.lazy.map { ($0.key, $0.value) })
-        })
+        return Batch<(K, [V])>(
+            time: time, partitions: ShuffleKernels.groupByKey(stage, BatchRun(time: time), partitioner: p))
     }
 
     /// Inner join with `other` on the key.

@@ -78,20 +78,6 @@ enum ShuffleKernels {
         return split
     }
 
-    /// Moves every record to the partition of its key: `result[j]` holds partition `j`'s records.
-    @inlinable
-    static func partition<K: Hashable & Sendable, V: Sendable>(
-        _ stage: Stage<(K, V)>, _ batch: BatchRun, partitioner: HashPartitioner
-    ) -> [[(K, V)]] {
-        let pieces = hashPartition(stage, batch, partitioner: partitioner)
-        return Parallel.map(partitioner.partitions) { j in
-            var out: [(K, V)] = []
-            out.reserveCapacity(pieces.reduce(0) { $0 + $1[j].rows.count })
-            for piece in pieces { out.append(contentsOf: piece[j].rows) }
-            return out
-        }
-    }
-
     /// Records of one output partition, with each key's hash (`KeyHash.of`) beside it so later tables need not
     /// hash the key again.
     @usableFromInline
@@ -172,21 +158,6 @@ enum ShuffleKernels {
             all.hashes.append(contentsOf: piece[j].hashes)
         }
         return all
-    }
-
-    /// Groups both sides per key within each partition: Spark's cogroup.
-    @inlinable
-    static func cogroup<K: Hashable & Sendable, V: Sendable, W: Sendable>(
-        _ left: Stage<(K, V)>, _ right: Stage<(K, W)>, _ batch: BatchRun, partitioner: HashPartitioner
-    ) -> [[K: ([V], [W])]] {
-        let l = partition(left, batch, partitioner: partitioner)
-        let r = partition(right, batch, partitioner: partitioner)
-        return Parallel.map(partitioner.partitions) { j in
-            var groups: [K: ([V], [W])] = [:]
-            for (k, v) in l[j] { groups[k, default: ([], [])].0.append(v) }
-            for (k, w) in r[j] { groups[k, default: ([], [])].1.append(w) }
-            return groups
-        }
     }
 
     /// Which rows a join keeps when a key has no match on one side.

@@ -46,11 +46,7 @@ extension DStream {
     where T == (K, V) {
         let partitioner = partitioner(partitions)
         return deriveStage("groupByKey") { s, _, run in
-            Stage.pairs(ShuffleKernels.combine(
-                s, run, partitioner: partitioner,
-                createCombiner: { [$0] },
-                mergeValue: { var a = $0; a.append($1); return a },
-                mergeCombiners: { $0 + $1 }))
+            Stage(partitions: ShuffleKernels.groupByKey(s, run, partitioner: partitioner))
         }
     }
 }

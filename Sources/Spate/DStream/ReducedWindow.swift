@@ -154,6 +154,7 @@ extension DStream {
     /// ```
     /// - Complexity: O(records) per batch plus O(batches entering + leaving) per slide, independent of the
     ///   window length.
+    @inlinable
     public func reduceByWindow(
         _ combine: @escaping @Sendable (T, T) -> T,
         inverse: @escaping @Sendable (T, T) -> T,

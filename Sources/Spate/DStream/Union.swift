@@ -7,10 +7,7 @@ extension DStream {
         DStream<T>(context: context, name: "union", parents: [self, other]) { [self] time, run in
             let a = try getOrCompute(time, run), b = try other.getOrCompute(time, run)
             if a == nil && b == nil { return nil }
-            let left = a ?? .empty, right = b ?? .empty
-            return Stage(count: left.count + right.count) { p, run, sink in
-                if p < left.count { left.run(p, run, sink) } else { right.run(p - left.count, run, sink) }
-            }
+            return Stage.concatenating([a ?? .empty, b ?? .empty])
         }
     }
 

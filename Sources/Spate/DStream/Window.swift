@@ -1,5 +1,6 @@
 /// Validated window geometry: the window covers the parent's slide times in `(t - lengthMs, t]` for every
 /// window time `t` (a multiple of `slideMs` after the zero time).
+@usableFromInline
 struct WindowSpec: Sendable {
     let lengthMs: Int
     let slideMs: Int
@@ -29,6 +30,7 @@ struct WindowSpec: Sendable {
 extension DStream {
     /// Checks a window's length and slide (slide defaults to the batch interval): both must be positive
     /// multiples of the batch interval and of this stream's own slide.
+    @usableFromInline
     func windowSpec(length: Duration, slide: Duration?) throws -> WindowSpec {
         let lengthMs = try context.checkMultiple(length, "window length")
         let slideMs = try context.checkMultiple(slide ?? context.batchInterval, "window slide")
@@ -57,6 +59,7 @@ extension DStream {
 
     /// The window node for `spec`: the union (partitions concatenated, oldest batch first) of the parent's
     /// batches in the window.
+    @usableFromInline
     func windowed(_ spec: WindowSpec, name: String) -> DStream<T> {
         DStream<T>(context: context, name: name, parents: [self], slideMs: spec.slideMs,
                    lookbackMs: spec.lengthMs) { [self] time, run in
@@ -75,6 +78,7 @@ extension DStream {
     /// let maxLatency = try latencies.reduceByWindow(max, length: .seconds(30), slide: .seconds(5))
     /// ```
     /// - Complexity: O(records) per batch plus O(length / interval) per slide.
+    @inlinable
     public func reduceByWindow(
         _ combine: @escaping @Sendable (T, T) -> T, length: Duration, slide: Duration? = nil
     ) throws -> DStream<T> {
@@ -91,6 +95,7 @@ extension DStream {
     /// let sessions = try clicks.groupByKeyAndWindow(length: .seconds(60), slide: .seconds(10))
     /// ```
     /// - Complexity: O(records in the window) per slide, in parallel over partitions.
+    @inlinable
     public func groupByKeyAndWindow<K: Hashable & Sendable, V: Sendable>(
         length: Duration, slide: Duration? = nil, partitions: Int? = nil
     ) throws -> DStream<(K, [V])> where T == (K, V) {
@@ -112,6 +117,7 @@ extension DStream {
     /// ```
     /// - Complexity: O(records) per batch plus O(distinct keys per batch x batches in the window) per slide.
     ///   For long windows with a small slide, prefer the incremental form with `inverse:`.
+    @inlinable
     public func reduceByKeyAndWindow<K: Hashable & Sendable, V: Sendable>(
         _ combine: @escaping @Sendable (V, V) -> V,
         length: Duration, slide: Duration? = nil, partitions: Int? = nil
@@ -132,9 +138,15 @@ extension Stage {
             for p in 0..<s.count { offsets.append((i, p)) }
         }
         let index = offsets
-        return Stage(count: index.count) { p, run, sink in
+        // Both loops forward to the parts' own: chunks stay chunks, records stay records.
+        let run: @Sendable (Int, BatchRun, (T) -> Void) -> Void = { p, run, sink in
             let (i, q) = index[p]
             stages[i].run(q, run, sink)
         }
+        let chunks: @Sendable (Int, BatchRun, (UnsafeBufferPointer<T>) -> Void) -> Void = { p, run, sink in
+            let (i, q) = index[p]
+            stages[i].forEachChunk(q, run, sink)
+        }
+        return Stage(count: index.count, run: run, chunks: stages.allSatisfy(\.chunked) ? chunks : nil, collect: nil)
     }
 }

@@ -7,6 +7,7 @@ extension DStream {
     /// let perMinute = try events.countByWindow(length: .seconds(60), slide: .seconds(10))
     /// ```
     /// - Complexity: O(records) per batch plus O(batches entering + leaving the window) per slide.
+    @inlinable
     public func countByWindow(length: Duration, slide: Duration? = nil) throws -> DStream<Int> {
         _ = try windowSpec(length: length, slide: slide)  // validate before adding any node to the graph
         return try count().reduceByWindow(+, inverse: -, length: length, slide: slide)
@@ -22,6 +23,7 @@ extension DStream where T: Hashable {
     /// ```
     /// - Complexity: O(records) per batch plus O(distinct records of the batches entering and leaving the
     ///   window) per slide, in parallel over `partitions` (default: the context's parallelism).
+    @inlinable
     public func countByValueAndWindow(
         length: Duration, slide: Duration? = nil, partitions: Int? = nil
     ) throws -> DStream<(T, Int)> {
