@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "SpateSQLite", targets: ["SpateSQLite"]),
         .library(name: "SpatePostgres", targets: ["SpatePostgres"]),
         .library(name: "SpateTesting", targets: ["SpateTesting"]),
+        .library(name: "SpateKinesis", targets: ["SpateKinesis"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -133,6 +134,18 @@ let package = Package(
             name: "KafkaDeadLetterProbe", dependencies: ["Spate", "SpateKafka", "SpatePostgres"],
             path: "Tests/KafkaDeadLetterProbe"),
         .executableTarget(name: "KafkaMockCluster", dependencies: ["CRdKafka"], path: "Tests/KafkaMockCluster"),
+        // Kinesis over its documented JSON API: HTTPS through Foundation's URLSession (libcurl), SigV4 signed.
+        .target(
+            name: "SpateKinesis",
+            dependencies: [
+                "Spate", .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
+            ]),
+        .testTarget(name: "SpateKinesisTests", dependencies: ["SpateKinesis", "Spate", "SpatePostgres"]),
+        // The Kinesis -> PostgreSQL pipeline SpateKinesisTests kill with SIGKILL while the stream is resharded.
+        .executableTarget(
+            name: "KinesisProbe", dependencies: ["Spate", "SpateKinesis", "SpatePostgres"], path: "Tests/KinesisProbe"),
+        .executableTarget(
+            name: "KinesisWordCount", dependencies: ["Spate", "SpateKinesis"], path: "Examples/KinesisWordCount"),
     ],
     swiftLanguageModes: [.v6]
 )
