@@ -47,6 +47,8 @@ final class DirectKinesisSource: StreamSource {
     let state = Mutex(State())
     /// The Kinesis API and, in lease mode, the leases; set by `start()` (credentials are read there).
     let clients = Mutex<(api: KinesisAPI, leases: KinesisShardLeases?)?>(nil)
+    /// Renews the leases every third of their duration, apart from the batches (lease mode).
+    let renewal = Mutex<Task<Void, Never>?>(nil)
     static let keptRanges = 512
 
     init(stream: String, region: String, endpoint: String?, initialPosition: KinesisInitialPosition,
@@ -106,6 +108,16 @@ final class DirectKinesisSource: StreamSource {
         } catch {
             throw SpateError.sourceFailed(source: "kinesisStream", reason: "\(error)")
         }
+        if let leases, case let .leases(duration) = options.assignment {
+            renewal.withLock {
+                $0 = Task {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: duration / 3)
+                        await leases.renewHeld()
+                    }
+                }
+            }
+        }
         let reading = state.withLock { s in s.started = true; return s.reading }
         logger.info("kinesisStream started", metadata: [
             "stream": "\(stream)", "application": "\(application)", "endpoint": "\(endpoint ?? "AWS \(region)")",
@@ -115,6 +127,7 @@ final class DirectKinesisSource: StreamSource {
     /// Releases the leases (the others take the shards at once) on a graceful stop; a killed process's leases
     /// expire instead.
     func stop(graceful: Bool) async {
+        renewal.withLock { $0?.cancel() }
         await leases?.releaseAll()
     }
 

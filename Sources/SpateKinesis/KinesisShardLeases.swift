@@ -86,6 +86,19 @@ final class KinesisShardLeases: Sendable {
                     checkpoints: Dictionary(leases.map { (shardID($0.key), $0.checkpoint) }) { a, _ in a })
     }
 
+    /// Renews every held lease now; called by the stream's renewal task every third of `duration`, apart
+    /// from the batches, so a process whose batches fall behind does not lose its leases.
+    func renewHeld() async {
+        for key in state.withLock({ $0.held }) {
+            do {
+                if try await !table.renew(key, owner: owner) { lost(key) }
+            } catch {
+                logger.warning("Kinesis lease renewal failed; retried at the next renewal", metadata: [
+                    "lease": "\(key)", "error": "\(error)"])
+            }
+        }
+    }
+
     /// Stores `checkpoint` in `shard`'s lease (a completed batch's last sequence number, or `SHARD_END`);
     /// a lease another process took meanwhile is dropped from the held ones.
     func checkpoint(_ shard: String, _ checkpoint: String) async {
