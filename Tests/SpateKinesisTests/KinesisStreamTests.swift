@@ -55,8 +55,9 @@ import Testing
 
     @Test func aMissingStreamFailsStartWithTheFix() async throws {
         let ssc = StreamingContext(batchInterval: .seconds(1), clock: .manual)
-        _ = ssc.kinesisStream(stream: "no-such-stream", region: "us-east-1", endpoint: LocalKinesis.endpoint,
-                              application: "missing", options: KinesisStreamOptions(credentials: credentials))
+        ssc.kinesisStream(stream: "no-such-stream", region: "us-east-1", endpoint: LocalKinesis.endpoint,
+                          application: "missing", options: KinesisStreamOptions(credentials: credentials))
+            .foreachBatch { _, _ in }
         await #expect {
             try await ssc.start()
         } throws: { error in
