@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "SpateFormats", targets: ["SpateFormats"]),
         .library(name: "SpateKafkaFormats", targets: ["SpateKafkaFormats"]),
         .library(name: "SpateGraph", targets: ["SpateGraph"]),
+        .library(name: "SpateKinesis", targets: ["SpateKinesis"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -29,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         .target(
@@ -169,6 +171,20 @@ let package = Package(
         .executableTarget(
             name: "KafkaAvroCounts", dependencies: ["Spate", "SpateKafka", "SpateFormats", "SpateKafkaFormats"],
             path: "Examples/KafkaAvroCounts"),
+        // Kinesis over its documented JSON API: HTTPS through Foundation's URLSession (libcurl), SigV4 signed with
+        // swift-crypto's SHA-256 and HMAC.
+        .target(
+            name: "SpateKinesis",
+            dependencies: [
+                "Spate", .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        .testTarget(name: "SpateKinesisTests", dependencies: ["SpateKinesis", "Spate", "SpatePostgres"]),
+        // The Kinesis -> PostgreSQL pipeline SpateKinesisTests kill with SIGKILL while the stream is resharded.
+        .executableTarget(
+            name: "KinesisProbe", dependencies: ["Spate", "SpateKinesis", "SpatePostgres"], path: "Tests/KinesisProbe"),
+        .executableTarget(
+            name: "KinesisWordCount", dependencies: ["Spate", "SpateKinesis"], path: "Examples/KinesisWordCount"),
     ],
     swiftLanguageModes: [.v6]
 )
