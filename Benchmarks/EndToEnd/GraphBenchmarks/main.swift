@@ -23,11 +23,14 @@ func best<R>(_ runs: Int = 3, _ body: () throws -> R) rethrows -> (seconds: Doub
     return (bestTime, result!)
 }
 
-func row(_ name: String, edgesTouched: Int, _ spate: Double, hand: Double?) {
+func row(_ name: String, edgesTouched: Int, _ spate: Double, hand: Double?, csr: Double? = nil) {
     let rate = Double(edgesTouched) / spate / 1e6
-    let handText = hand.map { String(format: "%8.1f ms  %6.1f M/s  %4.2fx", $0 * 1000, Double(edgesTouched) / $0 / 1e6, spate / $0) }
+    func text(_ t: Double?) -> String {
+        t.map { String(format: "%8.1f ms %7.1f M/s %6.2fx", $0 * 1000, Double(edgesTouched) / $0 / 1e6, spate / $0) }
+            ?? "                 -             "
+    }
     let label = name.padding(toLength: 34, withPad: " ", startingAt: 0)
-    print(label + String(format: " %8.1f ms  %6.1f M edges/s   ", spate * 1000, rate) + (handText ?? "(no hand loop)"))
+    print(label + String(format: " %8.1f ms %7.1f M edges/s ", spate * 1000, rate) + text(hand) + " " + text(csr))
 }
 
 let arguments = CommandLine.arguments
@@ -41,22 +44,59 @@ let load = try best { try Graph.fromEdgeTuples(edges, defaultValue: 1) }
 let graph = load.result
 let handLoad = best { FlatEdges(edges) }
 let flat = handLoad.result
+let csrBuild = best { CSR(flat) }
+let csr = csrBuild.result
 let e = graph.numEdges
 print("R-MAT scale 17: \(graph.numVertices) vertices, \(e) edges (GraphX keeps the duplicates)")
-print("algorithm                          Spate                          hand loop on flat arrays")
-row("load (ids -> indices, CSR)", edgesTouched: e, load.seconds, hand: handLoad.seconds)
+print("(x = Spate's time / the hand loop's: above 1, the hand loop is faster)")
+print("algorithm                          Spate                        hand, edge list (push)         hand on CSR (pull)")
+row("load (ids -> indices, CSR)", edgesTouched: e, load.seconds, hand: handLoad.seconds,
+    csr: handLoad.seconds + csrBuild.seconds)
 let pr = try best { try graph.staticPageRank(numIter: 10) }
 let handPR = best { flat.pageRank(iterations: 10) }
-row("staticPageRank(numIter: 10)", edgesTouched: 10 * e, pr.seconds, hand: handPR.seconds)
+let csrPR = best { csr.pageRank(iterations: 10) }
+row("staticPageRank(numIter: 10)", edgesTouched: 10 * e, pr.seconds, hand: handPR.seconds, csr: csrPR.seconds)
 let dyn = try best { try graph.pageRank(tolerance: 0.0001) }
 row("pageRank(tolerance: 0.0001)", edgesTouched: e, dyn.seconds, hand: nil)
 let cc = best { graph.connectedComponents() }
 let handCC = best { flat.components() }
-row("connectedComponents()", edgesTouched: e, cc.seconds, hand: handCC.seconds)
+let csrCC = best { csr.components() }
+row("connectedComponents()", edgesTouched: e, cc.seconds, hand: handCC.seconds, csr: csrCC.seconds)
 guard Set(cc.result.map(\.1)).count == Set(handCC.result).count else { fatalError("component counts differ") }
 let degrees = best { graph.degrees }
 let handDegrees = best { flat.degrees() }
-row("degrees", edgesTouched: e, degrees.seconds, hand: handDegrees.seconds)
+let csrDegrees = best { csr.degrees() }
+row("degrees", edgesTouched: e, degrees.seconds, hand: handDegrees.seconds, csr: csrDegrees.seconds)
+
+// The hand loops' results against the engine's, vertex by vertex (by id).
+do {
+    let ranks = Dictionary(uniqueKeysWithValues: pr.result)
+    var worstEdgeList = 0.0, worstCSR = 0.0
+    for v in 0..<flat.n {
+        let r = ranks[flat.ids[v]]!
+        worstEdgeList = max(worstEdgeList, abs(handPR.result[v] - r) / r)
+        worstCSR = max(worstCSR, abs(csrPR.result[v] - r) / r)
+    }
+    let component = Dictionary(uniqueKeysWithValues: cc.result)
+    // A hand component's id: the smallest vertex id among its members.
+    func smallestIDs(_ roots: [Int32]) -> [VertexID] {
+        var smallest = [VertexID: VertexID]()
+        for v in 0..<flat.n { smallest[VertexID(roots[v]), default: .max] = min(smallest[VertexID(roots[v]), default: .max], flat.ids[v]) }
+        return (0..<flat.n).map { smallest[VertexID(roots[$0])]! }
+    }
+    let ccAgree = [handCC.result, csrCC.result].map { roots in
+        zip(flat.ids, smallestIDs(roots)).allSatisfy { component[$0.0] == $0.1 }
+    }
+    let degree = Dictionary(uniqueKeysWithValues: degrees.result)
+    let degreesAgree = [handDegrees.result, csrDegrees.result].map { d in
+        (0..<flat.n).allSatisfy { Int(d[$0]) == degree[flat.ids[$0], default: 0] }
+    }
+    print(String(format: "check vs Spate: PageRank max relative difference %.1e (edge list), %.1e (CSR); ", worstEdgeList, worstCSR)
+        + "components agree \(ccAgree), degrees agree \(degreesAgree)")
+    guard worstEdgeList < 1e-9, worstCSR < 1e-9, !ccAgree.contains(false), !degreesAgree.contains(false) else {
+        fatalError("the hand loops disagree with the engine")
+    }
+}
 let triangles = best { graph.triangleCount() }
 row("triangleCount()", edgesTouched: e, triangles.seconds, hand: nil)
 let labels = try best(1) { try graph.labelPropagation(maxSteps: 5) }
@@ -65,7 +105,7 @@ let landmarks = Array(graph.vertices.prefix(3).map(\.0))
 let paths = best(1) { graph.shortestPaths(landmarks: landmarks) }
 row("shortestPaths(3 landmarks)", edgesTouched: 3 * e, paths.seconds, hand: nil)
 let messages = best { graph.aggregateMessages(sendMsg: { $0.sendToDst(1) }, mergeMsg: +) }
-row("aggregateMessages (in-degree)", edgesTouched: e, messages.seconds, hand: handDegrees.seconds)
+row("aggregateMessages (in-degree)", edgesTouched: e, messages.seconds, hand: handDegrees.seconds, csr: csrDegrees.seconds)
 print(String(format: "issue target: 10 PageRank iterations + connected components after loading: %.1f ms (GraphX local[2]: 4.1 s + 2.4 s)",
              (pr.seconds + cc.seconds) * 1000))
 
@@ -82,8 +122,13 @@ let streamEdges = rmatEdges(scale: 22, edges: 10_000_000, seed: 22)
 let batches = stride(from: 0, to: streamEdges.count, by: 100_000).map { Array(streamEdges[$0..<min($0 + 100_000, streamEdges.count)]) }
 let ssc = StreamingContext(batchInterval: .seconds(1), parallelism: 2, clock: .manual)
 let components = try ssc.queueStream(batches).graph(scope: .accumulated).connectedComponents(output: .batchVertices)
-let seen = Mutex(0)
-components.foreachBatch { batch, _ in seen.withLock { $0 += batch.count } }
+let seen = Mutex(0), checksum = Mutex(0)
+components.foreachBatch { batch, _ in
+    let results = batch.collect()
+    let sum = results.reduce(0) { $0 &+ Int($1.0) &* 31 &+ Int($1.1) }
+    seen.withLock { $0 += results.count }
+    checksum.withLock { $0 &+= sum }
+}
 let listener = BatchTimes()
 ssc.addListener(listener)
 let streamStart = ContinuousClock.now
@@ -98,3 +143,27 @@ print(String(format: "incremental connectedComponents(.batchVertices), 10M edges
              batches.count, totalSeconds, Double(streamEdges.count) / totalSeconds / 1e6))
 print(String(format: "  per batch: first 10 %.1f ms, last 10 %.1f ms, max %.1f ms; %d vertex results",
              mean(times.prefix(10)), mean(times.suffix(10)), (times.max() ?? 0) * 1000, seen.withLock { $0 }))
+
+// The same incremental work by hand, one thread, no engine: per batch, ids -> indices by hash, union-find
+// (union by size, path halving, smallest id at the root), then the batch's distinct vertices with their
+// component ids, as the engine's IncrementalComponents does.
+do {
+    var hand = HandIncrementalComponents()
+    var handTimes: [Double] = []
+    var handSeen = 0, handChecksum = 0
+    let handStart = ContinuousClock.now
+    for batch in batches {
+        let start = ContinuousClock.now
+        let out = hand.add(batch)
+        handSeen += out.count
+        handChecksum &+= out.reduce(0) { $0 &+ Int($1.0) &* 31 &+ Int($1.1) }
+        handTimes.append((ContinuousClock.now - start) / .seconds(1))
+    }
+    let handTotal = (ContinuousClock.now - handStart) / .seconds(1)
+    print(String(format: "  hand loop, same batches (one thread): %.2f s, %.1f M edges/s (%.2fx); per batch: first 10 %.1f ms, last 10 %.1f ms, max %.1f ms",
+                 handTotal, Double(streamEdges.count) / handTotal / 1e6, totalSeconds / handTotal,
+                 mean(handTimes.prefix(10)), mean(handTimes.suffix(10)), (handTimes.max() ?? 0) * 1000))
+    let engine = (seen.withLock { $0 }, checksum.withLock { $0 })
+    print("  check: \(handSeen) vertex results, checksum \(engine.1 == handChecksum ? "agrees" : "DIFFERS") with the engine's")
+    guard engine == (handSeen, handChecksum) else { fatalError("the incremental components differ") }
+}

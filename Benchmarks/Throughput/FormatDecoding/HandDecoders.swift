@@ -47,6 +47,14 @@ enum HandDecoders {
         return Click(page: page, userID: user, amount: amount, tags: tags, kind: kind, referrer: referrer, counts: counts)
     }
 
+    /// Confluent's framing: magic byte 0, the big-endian schema id (the one the benchmark writes, 42), then
+    /// the Avro datum.
+    static func avroConfluent(_ p: UnsafeRawBufferPointer) throws -> Click {
+        guard p.count >= 5, p[0] == 0, Int32(bigEndian: p.loadUnaligned(fromByteOffset: 1, as: Int32.self)) == 42
+        else { throw Malformed() }
+        return try avro(UnsafeRawBufferPointer(rebasing: p[5...]))
+    }
+
     // MARK: Protobuf
     static func protobuf(_ p: UnsafeRawBufferPointer) throws -> Click {
         var i = 0

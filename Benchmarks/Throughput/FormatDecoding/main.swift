@@ -1,7 +1,7 @@
 import Foundation
 import SpateFormats
 
-// Decode throughput per format: Spate's decoder beside a decoder written by hand for the same record (and, for
+// Decode throughput per format (JSON, Avro, Confluent-framed Avro, Protobuf): Spate's decoder beside a decoder written by hand for the same record (and, for
 // JSON, Foundation's JSONDecoder), over the same 100,000 records, one thread. Prints records/s and MB/s.
 //   cd Benchmarks && swift run -c release FormatDecoding [records] [rounds]
 let arguments = CommandLine.arguments
@@ -48,14 +48,17 @@ func measure(_ format: String, _ decoder: String, _ records: [[UInt8]], _ decode
 
 let json = try clicks.map(RecordEncoding<Click>.json.encode)
 let avro = try clicks.map(RecordEncoding<Click>.avro(schema: schema).encode)
+let confluent = try clicks.map(RecordEncoding<Click>.avroConfluent(schemaID: 42, schema: schema).encode)
 let proto = try clicks.map { try RecordEncoding<Spate_Test_Click>.protobuf.encode($0.message) }
 let jsonFormat = RecordFormat<Click>.json, avroFormat = RecordFormat<Click>.avro(schema: schema)
+let confluentFormat = RecordFormat<Click>.avroConfluent(schemas: [42: schema])
 let protoFormat = RecordFormat<Spate_Test_Click>.protobuf
 // Every decoder reads the records back as they were written.
 for (i, c) in clicks.enumerated().prefix(1000) {
     let decoded: [Click] = [
         try jsonFormat.decode(json[i]), try json[i].withUnsafeBytes(HandDecoders.json),
         try avroFormat.decode(avro[i]), try avro[i].withUnsafeBytes(HandDecoders.avro),
+        try confluentFormat.decode(confluent[i]), try confluent[i].withUnsafeBytes(HandDecoders.avroConfluent),
         Click(try protoFormat.decode(proto[i])), try proto[i].withUnsafeBytes(HandDecoders.protobuf),
     ]
     precondition(decoded.allSatisfy { $0 == c }, "record \(i) does not decode back")
@@ -67,6 +70,8 @@ try measure("json", "Foundation JSONDecoder", json) { try decoder.decode(Click.s
 try measure("json", "hand-written", json) { try $0.withUnsafeBytes(HandDecoders.json) }
 try measure("avro", "Spate .avro(schema:)", avro) { try avroFormat.decode($0) }
 try measure("avro", "hand-written", avro) { try $0.withUnsafeBytes(HandDecoders.avro) }
+try measure("avro-cf", "Spate .avroConfluent", confluent) { try confluentFormat.decode($0) }
+try measure("avro-cf", "hand-written", confluent) { try $0.withUnsafeBytes(HandDecoders.avroConfluent) }
 try measure("protobuf", "Spate .protobuf", proto) { try Click(protoFormat.decode($0)) }
 try measure("protobuf", "hand-written", proto) { try $0.withUnsafeBytes(HandDecoders.protobuf) }
 
