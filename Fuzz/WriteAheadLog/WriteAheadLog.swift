@@ -108,15 +108,15 @@ func damage(_ kind: Damage, _ arg: Int, _ model: inout Model, _ log: WriteAheadL
 }
 
 /// After reopening: numbers at or past the new next sequence number must all have been damaged (their frames
-/// are unreadable, so handing them out again is harmless); the model forgets them.
+/// are unreadable, so handing them out again is harmless). The model keeps them as damaged: if the log later
+/// skips past them instead of reusing them, a frame whose damage is undone (a second flip of the same bit) is
+/// the record that was appended there and may be read back; an append that reuses a number replaces it.
 func reconcile(_ log: WriteAheadLog<Int>, _ model: inout Model) {
     let next = log.nextSequence
     for (seq, _) in model.records where seq >= next {
         guard model.damaged.contains(seq) else {
             fatalError("reopened at \(next), but the intact record \(seq) holds that number")
         }
-        model.records[seq] = nil
-        model.damaged.remove(seq)
     }
 }
 
