@@ -45,28 +45,18 @@ extension KafkaRecord {
 }
 
 extension DStream {
-    /// Writes every batch to `topic` as `saveToKafka(topic:brokers:settings:_:)` does, each value encoded by
-    /// `encoding` (`.json`, `.avro(schema:)`, `.avroConfluent(schemaID:schema:)`, `.protobuf`) and keyed by
-    /// `key`'s bytes (none by default). A value the encoding cannot write is dropped and counted in
+    /// Writes every batch to `topic` as `saveToKafka(topic:brokers:settings:delivery:consumed:_:)` does, each
+    /// value encoded by `encoding` (`.json`, `.avro(schema:)`, `.avroConfluent(schemaID:schema:)`, `.protobuf`)
+    /// and keyed by `key`'s bytes (none by default). `delivery` is `.atLeastOnce` by default; with
+    /// `.exactlyOnce(transactionalID:)` one producer transaction per batch holds the encoded records and the
+    /// consumed offsets of `consumed`. A value the encoding cannot write is dropped and counted in
     /// `BatchInfo.invalidRecords` with its error; the rest of the batch is written.
     /// ```swift
     /// counts.saveToKafka(topic: "counts", brokers: brokers, encoding: .avro(schema: countSchema)) { Array($0.page.utf8) }
     /// ```
     public func saveToKafka(
         topic: String, brokers: String, settings: [String: String] = [:], encoding: RecordEncoding<T>,
-        key: (@Sendable (T) -> [UInt8]?)? = nil
-    ) {
-        map { value in KafkaMessage(value: try encoding.encode(value), key: key?(value)) }
-            .saveToKafka(topic: topic, brokers: brokers, settings: settings)
-    }
-
-    /// Writes every batch to `topic` encoded by `encoding`, as `delivery` says: with `.exactlyOnce(transactionalID:)`
-    /// one producer transaction per batch holds the encoded records and the consumed offsets of `consumed`
-    /// (see `saveToKafka(topic:brokers:settings:delivery:consumed:_:)`). A value the encoding cannot write is
-    /// dropped and counted in `BatchInfo.invalidRecords`, as in the form without `delivery`.
-    public func saveToKafka(
-        topic: String, brokers: String, settings: [String: String] = [:], encoding: RecordEncoding<T>,
-        key: (@Sendable (T) -> [UInt8]?)? = nil, delivery: KafkaDelivery, consumed: BatchOffsets? = nil
+        key: (@Sendable (T) -> [UInt8]?)? = nil, delivery: KafkaDelivery = .atLeastOnce, consumed: BatchOffsets? = nil
     ) {
         map { value in KafkaMessage(value: try encoding.encode(value), key: key?(value)) }
             .saveToKafka(topic: topic, brokers: brokers, settings: settings, delivery: delivery, consumed: consumed)
